@@ -1,0 +1,535 @@
+"""Training data: folders decoded once into memory, then cropped and aged on the fly.
+
+Every sample is addressed by a key ``(epoch, index)`` and draws all its randomness
+(crop, flip, scale, aging) from a generator seeded with ``(seed, epoch, index)``, so
+a batch is the same whatever the number of loader workers, on every rank and after
+a resume. :class:`StepSampler` turns a training step into the keys of its batch.
+
+Datasets (``kind`` in :func:`build_data`):
+
+* ``"aging"``: :class:`PairedAgingDataset`, clean crops pushed through
+  :class:`~daguerre.aging.pipeline.AgingPipeline` → ``input`` (aged), ``target``
+  (clean), ``mask`` (damage, 1×H×W), and with ``undamaged`` the aged crop without
+  its structured damage.
+* ``"unpaired"``: :class:`UnpairedDataset`, independent crops ``a`` and ``b`` from
+  two folders.
+* ``"folder"``: :class:`FolderDataset`, crops ``image`` from one folder.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from daguerre.aging.pipeline import AgingPipeline
+from daguerre.image import ImageError, find_images, read, to_gray, to_rgb
+
+Key = tuple[int, int]
+Sample = dict[str, torch.Tensor]
+
+TRAIN_STREAM, VALIDATION_STREAM, ORDER_STREAM = 0, 1, 2
+
+
+class DataError(ValueError):
+    """A data folder cannot be used for training (missing, empty, no readable image)."""
+
+
+class DataWarning(UserWarning):
+    """A file in a data folder was skipped."""
+
+
+def sample_rng(seed: int, stream: int, *key: int) -> np.random.Generator:
+    """The generator of one sample: a pure function of the seed, a stream id and the key."""
+    return np.random.default_rng([seed, stream, *key])
+
+
+# --------------------------------------------------------------------------- images in memory
+
+
+@dataclass(frozen=True)
+class ImageCache:
+    """The decoded images of a folder, kept as uint8 H×W×C arrays (C = ``channels``)."""
+
+    folder: Path
+    paths: tuple[Path, ...]
+    images: tuple[np.ndarray, ...]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @classmethod
+    def load(
+        cls,
+        folder: str | Path,
+        *,
+        channels: int = 3,
+        max_side: int | None = None,
+        threads: int | None = None,
+    ) -> ImageCache:
+        """Decode every image of ``folder`` (sub-folders included) once.
+
+        Images are converted to ``channels`` (1 or 3) and, with ``max_side``, shrunk
+        so their longest side is at most ``max_side``. Unreadable files are skipped
+        with one :class:`DataWarning` each; a folder without a readable image raises
+        :class:`DataError`.
+        """
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            raise DataError(f"{folder}: not a folder")
+        paths = find_images(folder, recursive=True)
+        if not paths:
+            raise DataError(f"{folder}: no image files (expected .jpg, .png, .tif, ...)")
+        decode = functools.partial(_decode, channels=channels, max_side=max_side)
+        workers = threads or min(8, os.cpu_count() or 1)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(decode, paths))
+        kept_paths, images = [], []
+        for path, result in zip(paths, results, strict=True):
+            if isinstance(result, str):
+                warnings.warn(f"{path}: skipped ({result})", DataWarning, stacklevel=2)
+            else:
+                kept_paths.append(Path(path))
+                images.append(result)
+        if not images:
+            raise DataError(f"{folder}: none of its {len(paths)} image files could be read")
+        return cls(folder, tuple(kept_paths), tuple(images))
+
+    def subset(self, indices: Sequence[int]) -> ImageCache:
+        """The images at ``indices``, in that order."""
+        return ImageCache(
+            self.folder,
+            tuple(self.paths[i] for i in indices),
+            tuple(self.images[i] for i in indices),
+        )
+
+    def hold_out(self, count: int, seed: int) -> tuple[ImageCache, ImageCache]:
+        """Split into (rest, ``count`` held-out images chosen by ``seed``)."""
+        order = sample_rng(seed, VALIDATION_STREAM).permutation(len(self))
+        held = sorted(int(i) for i in order[:count])
+        rest = sorted(int(i) for i in order[count:])
+        return self.subset(rest), self.subset(held)
+
+
+def _decode(path: Path, *, channels: int, max_side: int | None) -> np.ndarray | str:
+    """One cached image (uint8 H×W×channels), or the reason it cannot be read."""
+    try:
+        pixels = read(path).pixels
+    except ImageError as error:
+        return error.reason
+    pixels = to_gray(pixels) if channels == 1 else to_rgb(pixels)
+    height, width = pixels.shape[:2]
+    if max_side is not None and max(height, width) > max_side:
+        factor = max_side / max(height, width)
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).reshape(
+            size[1], size[0], channels
+        )
+    return np.clip(pixels * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- crops
+
+
+def _resize_square(region: np.ndarray, size: int) -> np.ndarray:
+    if region.shape[0] == size and region.shape[1] == size:
+        return region
+    shrink = region.shape[0] > size
+    out = cv2.resize(
+        region, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
+    )
+    return out.reshape(size, size, region.shape[2])
+
+
+def random_crop(
+    image: np.ndarray,
+    size: int,
+    rng: np.random.Generator,
+    *,
+    scale: tuple[float, float] = (1.0, 1.0),
+    flip: bool = True,
+) -> np.ndarray:
+    """A random ``size``² crop as float32 in [0, 1].
+
+    The image is seen at a random scale from ``scale`` (a crop of ``size / s`` source
+    pixels resized to ``size``); images too small for that are used at the largest
+    square that fits. ``flip`` mirrors half of the crops left-right.
+    """
+    height, width = image.shape[:2]
+    side = max(1, min(round(size / rng.uniform(*scale)), height, width))
+    top = int(rng.integers(0, height - side + 1))
+    left = int(rng.integers(0, width - side + 1))
+    region = _resize_square(image[top : top + side, left : left + side], size)
+    if flip and rng.random() < 0.5:
+        region = region[:, ::-1]
+    return region.astype(np.float32) / 255
+
+
+def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    """The central ``size``² square as float32 in [0, 1] (small images are enlarged)."""
+    height, width = image.shape[:2]
+    side = min(size, height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    region = _resize_square(image[top : top + side, left : left + side], size)
+    return region.astype(np.float32) / 255
+
+
+def to_chw(array: np.ndarray) -> torch.Tensor:
+    """H×W×C float32 array → C×H×W tensor."""
+    return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+def _split_key(key: int | Key) -> Key:
+    return (0, int(key)) if isinstance(key, (int, np.integer)) else (int(key[0]), int(key[1]))
+
+
+class _CropDataset(Dataset):
+    """Random crops of one cached folder, addressed by ``(epoch, index)`` keys."""
+
+    def __init__(
+        self,
+        images: ImageCache,
+        *,
+        crop: int,
+        scale: tuple[float, float] = (1.0, 1.0),
+        flip: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.images = images
+        self.crop = crop
+        self.scale = (float(scale[0]), float(scale[1]))
+        self.flip = flip
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def _crop(self, key: int | Key) -> tuple[np.ndarray, np.random.Generator]:
+        epoch, index = _split_key(key)
+        rng = sample_rng(self.seed, TRAIN_STREAM, epoch, index)
+        crop = random_crop(
+            self.images.images[index], self.crop, rng, scale=self.scale, flip=self.flip
+        )
+        return crop, rng
+
+
+class PairedAgingDataset(_CropDataset):
+    """Clean crops aged on the fly: ``{"input": aged, "target": clean, "mask": 1×H×W}``.
+
+    With ``undamaged`` the sample also holds ``"undamaged"``: the same aging without
+    the structured damage (same seed, so tone, blur and grain match), for inpainting.
+    """
+
+    def __init__(
+        self,
+        images: ImageCache,
+        *,
+        crop: int,
+        preset: str = "moderate",
+        damage: bool = True,
+        undamaged: bool = False,
+        scale: tuple[float, float] = (1.0, 1.0),
+        flip: bool = True,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(images, crop=crop, scale=scale, flip=flip, seed=seed)
+        self.aging = Aging(preset, damage=damage, undamaged=undamaged)
+
+    def __getitem__(self, key: int | Key) -> Sample:
+        clean, rng = self._crop(key)
+        return self.aging(clean, rng)
+
+
+class Aging:
+    """Turns a clean crop into a training sample with :class:`AgingPipeline`."""
+
+    def __init__(self, preset: str, *, damage: bool, undamaged: bool) -> None:
+        self.pipeline = AgingPipeline(preset, damage=damage)
+        self.undamaged = AgingPipeline(preset, damage=False) if undamaged else None
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
+        seed = int(rng.integers(0, 2**63))
+        result = self.pipeline(clean, seed)
+        sample = {
+            "input": to_chw(result.aged),
+            "target": to_chw(result.clean),
+            "mask": torch.from_numpy(np.ascontiguousarray(result.mask, dtype=np.float32))[None],
+        }
+        if self.undamaged is not None:
+            sample["undamaged"] = to_chw(self.undamaged(clean, seed).aged)
+        return sample
+
+
+class FolderDataset(_CropDataset):
+    """Plain random crops: ``{"image": C×H×W}``."""
+
+    def __getitem__(self, key: int | Key) -> Sample:
+        return {"image": to_chw(self._crop(key)[0])}
+
+
+class UnpairedDataset(Dataset):
+    """Independent random crops from two folders: ``{"a": ..., "b": ...}``.
+
+    Index ``i`` walks folder A (modulo its size); the B image is drawn at random by
+    the sample's generator, as in CycleGAN.
+    """
+
+    def __init__(
+        self,
+        a: ImageCache,
+        b: ImageCache,
+        *,
+        crop: int,
+        scale: tuple[float, float] = (1.0, 1.0),
+        flip: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.a, self.b = a, b
+        self.crop = crop
+        self.scale = (float(scale[0]), float(scale[1]))
+        self.flip = flip
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return max(len(self.a), len(self.b))
+
+    def __getitem__(self, key: int | Key) -> Sample:
+        epoch, index = _split_key(key)
+        rng = sample_rng(self.seed, TRAIN_STREAM, epoch, index)
+        image_a = self.a.images[index % len(self.a)]
+        image_b = self.b.images[int(rng.integers(len(self.b)))]
+        options = {"scale": self.scale, "flip": self.flip}
+        return {
+            "a": to_chw(random_crop(image_a, self.crop, rng, **options)),
+            "b": to_chw(random_crop(image_b, self.crop, rng, **options)),
+        }
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def aging_validation(
+    images: ImageCache,
+    *,
+    crop: int,
+    preset: str = "moderate",
+    damage: bool = True,
+    undamaged: bool = False,
+    seed: int = 0,
+) -> list[Sample]:
+    """Fixed pairs: the centre crop of each image, aged once with a seed per image."""
+    aging = Aging(preset, damage=damage, undamaged=undamaged)
+    return [
+        aging(centre_crop(image, crop), sample_rng(seed, VALIDATION_STREAM, index))
+        for index, image in enumerate(images.images)
+    ]
+
+
+def centre_validation(crop: int, **folders: ImageCache) -> list[Sample]:
+    """Centre crops under the given names, one sample per image (smaller folders cycle)."""
+    count = max(len(cache) for cache in folders.values())
+    return [
+        {
+            name: to_chw(centre_crop(cache.images[index % len(cache)], crop))
+            for name, cache in folders.items()
+        }
+        for index in range(count)
+    ]
+
+
+def batches(samples: Sequence[Sample], batch_size: int) -> list[Sample]:
+    """Stack samples into batches of at most ``batch_size``."""
+    return [
+        {name: torch.stack([s[name] for s in samples[i : i + batch_size]]) for name in samples[i]}
+        for i in range(0, len(samples), batch_size)
+    ]
+
+
+# --------------------------------------------------------------------------- building from config
+
+
+@dataclass(frozen=True)
+class DataBundle:
+    """A training dataset, its fixed validation samples and the folders they came from.
+
+    ``folders`` maps data keys to folders (a validation set held out of the training
+    folder says so), for model cards.
+    """
+
+    train: Dataset
+    val: list[Sample]
+    folders: dict[str, str]
+
+
+def _load(cfg: Mapping[str, Any], key: str) -> ImageCache:
+    if not cfg.get(key):
+        raise DataError(f"no folder for data.{key}: set it in the config or pass --data")
+    return ImageCache.load(cfg[key], channels=cfg["channels"], max_side=cfg["max_side"])
+
+
+def _describe(train: ImageCache, val: ImageCache) -> str:
+    """Where validation images come from, in words."""
+    if val.folder != train.folder:
+        return str(val.folder)
+    shared = set(val.paths) & set(train.paths)
+    kind = "also used for training" if shared else "held out of training"
+    return f"{val.folder} ({len(val)} images {kind})"
+
+
+def _train_and_val(
+    cfg: Mapping[str, Any], train_key: str, val_key: str, seed: int
+) -> tuple[ImageCache, ImageCache]:
+    """The training images of ``cfg[train_key]`` and at most ``val_count`` validation images.
+
+    Without a validation folder, ``val_count`` images (at most a fifth) are held out
+    of the training folder; a folder too small for that validates on its own images.
+    """
+    train = _load(cfg, train_key)
+    count = cfg["val_count"]
+    if cfg.get(val_key):
+        val = _load(cfg, val_key)
+        return train, val.subset(range(min(count, len(val))))
+    held = min(count, len(train) // 5)
+    if held:
+        return train.hold_out(held, seed)
+    return train, train.subset(range(min(count, len(train))))
+
+
+def _crop_options(cfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
+    return {"crop": cfg["crop"], "scale": tuple(cfg["scale"]), "flip": cfg["flip"], "seed": seed}
+
+
+def _build_aging(cfg: Mapping[str, Any], seed: int) -> DataBundle:
+    train, val = _train_and_val(cfg, "train", "val", seed)
+    aging = {"preset": cfg["preset"], "damage": cfg["damage"], "undamaged": cfg["undamaged"]}
+    return DataBundle(
+        PairedAgingDataset(train, **aging, **_crop_options(cfg, seed)),
+        aging_validation(val, crop=cfg["val_crop"], seed=seed, **aging),
+        {"train": str(train.folder), "val": _describe(train, val)},
+    )
+
+
+def _build_unpaired(cfg: Mapping[str, Any], seed: int) -> DataBundle:
+    train_a, val_a = _train_and_val(cfg, "train_a", "val_a", seed)
+    train_b = _load(cfg, "train_b")
+    return DataBundle(
+        UnpairedDataset(train_a, train_b, **_crop_options(cfg, seed)),
+        centre_validation(cfg["val_crop"], a=val_a),
+        {
+            "train_a": str(train_a.folder),
+            "train_b": str(train_b.folder),
+            "val_a": _describe(train_a, val_a),
+        },
+    )
+
+
+def _build_folder(cfg: Mapping[str, Any], seed: int) -> DataBundle:
+    train, val = _train_and_val(cfg, "train", "val", seed)
+    return DataBundle(
+        FolderDataset(train, **_crop_options(cfg, seed)),
+        centre_validation(cfg["val_crop"], image=val),
+        {"train": str(train.folder), "val": _describe(train, val)},
+    )
+
+
+DATA_KINDS = {"aging": _build_aging, "unpaired": _build_unpaired, "folder": _build_folder}
+
+
+def build_data(kind: str, cfg: Mapping[str, Any], seed: int = 0) -> DataBundle:
+    """Build the dataset of ``kind`` from a ``data`` config section (see docs/training.md)."""
+    if kind not in DATA_KINDS:
+        raise ValueError(f"unknown data kind {kind!r}; expected one of {sorted(DATA_KINDS)}")
+    return DATA_KINDS[kind](cfg, seed)
+
+
+# --------------------------------------------------------------------------- sampling and loading
+
+
+class StepSampler(Sampler[list[Key]]):
+    """Batches of sample keys for steps ``start_step .. steps - 1`` of one rank.
+
+    The sample stream is an endless sequence of epochs, each a permutation of the
+    dataset drawn from ``(seed, epoch)``. Step ``s`` takes the global samples
+    ``[s·B·W, (s+1)·B·W)`` (``B`` per-rank batch, ``W`` ranks) and rank ``r`` the
+    ``r``-th slice of ``B``; so data order depends only on the step, never on when
+    the run started or how many loader workers there are.
+    """
+
+    def __init__(
+        self,
+        size: int,
+        batch_size: int,
+        *,
+        steps: int,
+        start_step: int = 0,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        if size < 1 or batch_size < 1:
+            raise ValueError(f"need a non-empty dataset and batch, got {size} and {batch_size}")
+        self.size = size
+        self.batch_size = batch_size
+        self.steps = steps
+        self.start_step = start_step
+        self.seed = seed
+        self.rank = rank
+        self.world_size = world_size
+        self._orders: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return max(0, self.steps - self.start_step)
+
+    def _order(self, epoch: int) -> np.ndarray:
+        """The permutation of ``epoch``; the last two are kept, the span of a usual batch."""
+        if epoch not in self._orders:
+            if len(self._orders) >= 2:
+                del self._orders[min(self._orders)]
+            self._orders[epoch] = sample_rng(self.seed, ORDER_STREAM, epoch).permutation(self.size)
+        return self._orders[epoch]
+
+    def keys(self, step: int) -> list[Key]:
+        """The keys of this rank's batch at ``step``."""
+        first = (step * self.world_size + self.rank) * self.batch_size
+        keys = []
+        for number in range(first, first + self.batch_size):
+            epoch, position = divmod(number, self.size)
+            keys.append((epoch, int(self._order(epoch)[position])))
+        return keys
+
+    def __iter__(self) -> Iterator[list[Key]]:
+        for step in range(self.start_step, self.steps):
+            yield self.keys(step)
+
+
+def make_loader(
+    dataset: Dataset, sampler: StepSampler, *, workers: int = 0, pin_memory: bool = False
+) -> DataLoader:
+    """A DataLoader yielding one batch per step of ``sampler`` (``workers`` = 0 loads inline).
+
+    Workers are forked (on Linux) and share the decoded images; torch gives each one
+    thread. OpenCV's thread count is left alone: changing it in a forked child can
+    deadlock on the parent's thread pool.
+    """
+    return DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=workers,
+        pin_memory=pin_memory,
+        # A private generator keeps the loader from drawing on the global torch RNG.
+        generator=torch.Generator().manual_seed(sampler.seed),
+        prefetch_factor=4 if workers else None,
+    )
