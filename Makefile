@@ -18,7 +18,8 @@ setup: $(STAMP) ## create .venv with torch (CPU) and daguerre
 
 demo: setup ## age the bundled sample photos, then restore them, into out/
 	$(BIN)/daguerre age samples/clean --output out/aged --preset heavy --save-mask
-	@echo "results in out/"
+	$(BIN)/daguerre restore samples/old --output out/restored --compare --save-mask
+	@echo "aged photos in out/aged, restored old photos (with before/after) in out/restored"
 
 test: setup ## lint, then the test suite
 	$(BIN)/ruff check $(CHECKED)
@@ -33,7 +34,9 @@ bench: setup ## speed and memory figures (slow; not part of the tests)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 docs: setup ## regenerate the pictures in docs/
+	$(BIN)/python scripts/make_samples.py
 	$(BIN)/python scripts/make_aging_gallery.py
+	$(BIN)/python scripts/make_restore_sheet.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

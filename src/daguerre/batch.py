@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -67,7 +68,10 @@ def plan(
     suffix: str = "",
     recursive: bool = False,
 ) -> list[BatchItem]:
-    """Expand files and folders into items; two inputs that would share a target are an error."""
+    """Expand files and folders into items; two inputs that would share a target are an error.
+
+    A file named twice (e.g. on its own and inside a folder given too) is done once.
+    """
     items: list[BatchItem] = []
     for given in inputs:
         if given.is_dir():
@@ -81,12 +85,16 @@ def plan(
                 BatchItem(source, output_target(source, None, output_dir, ext, suffix))
                 for source in found
             )
+    unique: list[BatchItem] = []
     seen: dict[Path, Path] = {}
     for item in items:
-        other = seen.setdefault(item.target, item.source)
-        if other != item.source:
+        other = seen.get(item.target)
+        if other is None:
+            seen[item.target] = item.source
+            unique.append(item)
+        elif other.resolve() != item.source.resolve():
             raise ImageError(item.source, f"would write to {item.target}, as {other} does")
-    return items
+    return unique
 
 
 def run(
@@ -99,7 +107,7 @@ def run(
     """Call ``job`` on each item under a progress bar; a failing file is reported, not fatal.
 
     ``job`` returns the paths it wrote. ``ImageError`` and ``ValueError`` are expected per-file
-    failures (bad input); anything else is a bug and propagates.
+    failures (bad input), reported with the file's name; anything else is a bug and propagates.
     """
     console = console or Console(stderr=True)
     items = list(items)
@@ -110,7 +118,7 @@ def run(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        TextColumn("{task.fields[name]}"),
+        TextColumn("{task.fields[name]}", markup=False),
     )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(description, total=len(items), name="")
@@ -120,9 +128,10 @@ def run(
                 report.written.extend(job(item))
                 report.done.append(item.source)
             except (ImageError, ValueError) as error:
-                reason = str(error)
+                # an ImageError names its file; anything else gets the input's name
+                reason = str(error) if isinstance(error, ImageError) else f"{item.source}: {error}"
                 report.failed.append((item.source, reason))
-                console.print(f"[red]failed[/red] {reason}")
+                console.print(f"[red]failed[/red] {escape(reason)}")  # paths may hold [...]
             progress.advance(task)
     return report
 

@@ -9,6 +9,7 @@ from typing import Annotated
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from daguerre import __version__, batch
@@ -65,13 +66,13 @@ def _plan(
     try:
         return batch.plan(inputs, output, ext=ext, suffix=suffix, recursive=recursive)
     except (ImageError, ValueError) as error:
-        console.print(f"[red]error[/red] {error}")
+        console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
 
 
 def _finish(report: batch.BatchReport, verb: str, output: Path) -> None:
     colour = "green" if report.ok else "yellow"
-    console.print(f"[{colour}]{batch.summary(report, verb)}[/{colour}] → {output}")
+    console.print(f"[{colour}]{batch.summary(report, verb)}[/{colour}] → {escape(str(output))}")
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -134,7 +135,11 @@ def models() -> None:
     """List the bundled models with their measured validation metrics."""
     from daguerre import hub
 
-    cards = hub.list_models()
+    try:
+        cards = hub.list_models()
+    except hub.ModelError as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
     if not cards:
         console.print("no bundled models yet")
         return
@@ -191,9 +196,9 @@ def train(
             device=device,
         )
     except (training.ConfigError, training.TrainingError, DataError) as error:
-        console.print(f"[red]error[/red] {error}")
+        console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
-    console.print(f"[green]done[/green] → {finished}")
+    console.print(f"[green]done[/green] → {escape(str(finished))}")
 
 
 def _side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
@@ -212,7 +217,8 @@ def restore(
     suffix: Suffix = "",
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
     tile: Annotated[
-        int | None, typer.Option(help="Tile size in pixels (default: from a memory budget).")
+        int | None,
+        typer.Option(min=64, help="Tile size in pixels (default: from a memory budget)."),
     ] = None,
     no_damage: Annotated[
         bool, typer.Option("--no-damage", help="Skip damage detection and inpainting.")
@@ -244,7 +250,7 @@ def restore(
         try:
             user_mask = image.read(mask).pixels.max(axis=-1)
         except ImageError as error:
-            console.print(f"[red]error[/red] {error}")
+            console.print(f"[red]error[/red] {escape(str(error))}")
             raise typer.Exit(2) from error
     options = RestoreOptions(
         detect_damage=not no_damage or user_mask is not None,
@@ -284,7 +290,7 @@ def restore(
     try:
         report = batch.run(items, job, description="restoring", console=console)
     except ModelError as error:
-        console.print(f"[red]error[/red] {error}")
+        console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
     _finish(report, "restored", output)
 
@@ -310,21 +316,28 @@ def evaluate_restore(
     Telea inpainting of detected thin defects), of the pipeline with and without finishing, and
     the damage mask's precision / recall / IoU.
     """
+    from daguerre.hub import ModelError
     from daguerre.image import find_images
     from daguerre.restore import RestorePipeline
     from daguerre.restore.evaluate import evaluate, write_sheet
     from daguerre.restore.finish import finish
 
-    files = find_images([data])[:limit]
     pipeline = RestorePipeline(device=device)
-    result = evaluate(
-        files,
-        preset=preset,
-        seed=seed,
-        pipeline=pipeline,
-        extra={"daguerre --finish": lambda aged: finish(pipeline(aged).image)},
+    try:
+        result = evaluate(
+            find_images([data])[:limit],
+            preset=preset,
+            seed=seed,
+            pipeline=pipeline,
+            extra={"daguerre --finish": lambda aged: finish(pipeline(aged).image)},
+        )
+    except (ImageError, ModelError, ValueError) as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
+    table = Table(
+        title=f"restoration on {len(result.names)} photos of {escape(str(data))} "
+        f"({preset}, seed {seed})"
     )
-    table = Table(title=f"restoration on {len(files)} photos of {data} ({preset}, seed {seed})")
     table.add_column("method")
     table.add_column("PSNR dB", justify="right")
     table.add_column("SSIM", justify="right")
@@ -339,5 +352,9 @@ def evaluate_restore(
             "damage mask: " + ", ".join(f"{key} {value:.3f}" for key, value in scores.items())
         )
     if sheet is not None:
-        write_sheet(result, sheet)
-        console.print(f"sheet → {sheet}")
+        try:
+            write_sheet(result, sheet)
+        except ImageError as error:
+            console.print(f"[red]error[/red] {escape(str(error))}")
+            raise typer.Exit(2) from error
+        console.print(f"sheet → {escape(str(sheet))}")

@@ -1,0 +1,110 @@
+"""The restoration pipeline: ordered stages, each ``stage(image, ctx) -> image``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+import numpy as np
+
+from daguerre.image import looks_gray, to_gray, to_rgb
+from daguerre.restore import stages
+from daguerre.restore.finish import finish
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RestoreOptions:
+    """What the pipeline does; every stage can be switched off."""
+
+    detect_damage: bool = True
+    inpaint: bool = True
+    enhance: bool = True
+    finish: bool = False
+    mask: np.ndarray | None = None  # a user mask (H×W, 1 = damaged) replaces detection
+    mask_threshold: float = 0.5
+    device: str = "cpu"
+    tile: int | None = None
+    memory_budget_mb: int | None = 1024
+    weights_dir: Path | None = None  # where the models live (default: the bundled weights)
+
+
+@dataclass
+class Context:
+    """State passed along the stages: options, the damage mask, a progress callback."""
+
+    options: RestoreOptions
+    mask: np.ndarray | None = None
+    progress: Progress | None = None
+    monochrome: bool = False
+    models: dict[str, object] = field(default_factory=dict)
+
+    def report(self, stage: str) -> Callable[[int, int], None] | None:
+        """A tile-progress callback for ``stage``, or None when nobody listens."""
+        if self.progress is None:
+            return None
+        progress = self.progress
+        return lambda done, total: progress(stage, done, total)
+
+
+Stage = Callable[[np.ndarray, Context], np.ndarray]
+
+
+@dataclass
+class RestoreResult:
+    """The restored image and the damage mask the pipeline used (None when none)."""
+
+    image: np.ndarray
+    mask: np.ndarray | None
+
+
+class RestorePipeline:
+    """Damage detection → inpainting → global restoration → optional finishing.
+
+    Models are loaded from the bundled weights on first use and kept for the next image.
+    """
+
+    def __init__(self, options: RestoreOptions | None = None, **overrides: object) -> None:
+        known = {option.name for option in fields(RestoreOptions)}
+        for key in overrides:
+            if key not in known:
+                raise TypeError(f"unknown restore option {key!r}")
+        # a copy, so that overrides never change the caller's options object
+        self.options = replace(options or RestoreOptions(), **overrides)
+        self._models: dict[str, object] = {}
+
+    def stages(self) -> list[tuple[str, Stage]]:
+        """The stages this pipeline runs, in order, by name."""
+        chosen: list[tuple[str, Stage]] = []
+        wants_mask = self.options.mask is not None or self.options.detect_damage
+        if wants_mask:
+            chosen.append(("detect", stages.detect_damage))
+            if self.options.inpaint:
+                chosen.append(("inpaint", stages.inpaint))
+        if self.options.enhance:
+            chosen.append(("enhance", stages.enhance))
+        if self.options.finish:
+            chosen.append(("finish", lambda image, ctx: finish(image)))
+        return chosen
+
+    def __call__(self, image: np.ndarray, progress: Progress | None = None) -> RestoreResult:
+        if image.ndim != 3 or image.shape[-1] not in (1, 3):
+            raise ValueError(f"expected an H×W×1 or H×W×3 image, got shape {image.shape}")
+        ctx = Context(self.options, progress=progress, models=self._models)
+        ctx.monochrome = image.shape[-1] == 1 or looks_gray(image)
+        work = to_rgb(image.astype(np.float32, copy=False))
+        for name, stage in self.stages():
+            work = stage(work, ctx)
+            if ctx.progress is not None:
+                ctx.progress(name, 1, 1)
+        if ctx.monochrome:
+            gray = to_gray(work)
+            work = gray if image.shape[-1] == 1 else to_rgb(gray)
+        return RestoreResult(np.clip(work, 0.0, 1.0).astype(np.float32), ctx.mask)
+
+
+def restore(image: np.ndarray, **options: object) -> np.ndarray:
+    """Restore one image (float32 H×W×C in [0,1]) with the bundled models."""
+    return RestorePipeline(**options)(image).image

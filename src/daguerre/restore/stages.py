@@ -1,0 +1,82 @@
+"""The network stages of restoration; each runs a bundled model through the tiling engine."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from daguerre import hub
+from daguerre.tiling import run_tiled
+
+if TYPE_CHECKING:
+    from daguerre.restore.pipeline import Context
+
+DAMAGE_MODEL = "restore-damage"
+INPAINT_MODEL = "restore-inpaint"
+ENHANCE_MODEL = "restore-enhance"
+MASK_GROW = 1  # pixels added around detected damage so that its soft rim is filled too
+
+
+def _model(ctx: Context, name: str):
+    """Load a bundled model once per pipeline and keep it on the chosen device."""
+    if name not in ctx.models:
+        directory = ctx.options.weights_dir or hub.WEIGHTS_DIR
+        ctx.models[name], _ = hub.load(name, device=ctx.options.device, directory=directory)
+    return ctx.models[name]
+
+
+def _run(ctx: Context, name: str, stage: str, inputs: np.ndarray) -> np.ndarray:
+    return run_tiled(
+        _model(ctx, name),
+        inputs,
+        tile=ctx.options.tile,
+        device=ctx.options.device,
+        memory_budget_mb=ctx.options.memory_budget_mb,
+        progress=ctx.report(stage),
+    )
+
+
+def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
+    """Set ``ctx.mask`` to a full-resolution damage probability (or the user's mask)."""
+    if ctx.options.mask is not None:
+        mask = np.asarray(ctx.options.mask, dtype=np.float32)
+        if mask.ndim == 3:
+            mask = mask.max(axis=-1)
+        if mask.shape != image.shape[:2]:
+            raise ValueError(
+                f"mask is {mask.shape[1]}×{mask.shape[0]}, image is "
+                f"{image.shape[1]}×{image.shape[0]}"
+            )
+        ctx.mask = np.clip(mask, 0.0, 1.0)
+    else:
+        logits = _run(ctx, DAMAGE_MODEL, "detect", image)[..., 0]
+        ctx.mask = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    return image
+
+
+def holes(ctx: Context) -> np.ndarray:
+    """The binary fill mask: the probability over the threshold, grown by ``MASK_GROW``."""
+    assert ctx.mask is not None
+    binary = (ctx.mask > ctx.options.mask_threshold).astype(np.uint8)
+    if MASK_GROW:
+        size = 2 * MASK_GROW + 1
+        binary = cv2.dilate(binary, np.ones((size, size), np.uint8))
+    return binary.astype(np.float32)
+
+
+def inpaint(image: np.ndarray, ctx: Context) -> np.ndarray:
+    """Fill the damaged pixels with the inpainting network; untouched pixels stay as they were."""
+    fill = holes(ctx)
+    if not fill.any():
+        return image
+    keep = 1.0 - fill[..., None]
+    inputs = np.concatenate([image * keep, fill[..., None]], axis=-1)
+    painted = _run(ctx, INPAINT_MODEL, "inpaint", inputs)
+    return (image * keep + np.clip(painted, 0.0, 1.0) * (1.0 - keep)).astype(np.float32)
+
+
+def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
+    """Global restoration: noise, grain, blur, JPEG, halftone, fading and colour casts."""
+    return np.clip(_run(ctx, ENHANCE_MODEL, "enhance", image), 0.0, 1.0).astype(np.float32)

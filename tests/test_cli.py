@@ -1,0 +1,389 @@
+"""The ``daguerre`` command: batch naming and safety, per-file errors, exit codes, each command.
+
+Commands run in-process through Typer's ``CliRunner``. The ``restore`` and ``eval`` commands
+find their models through ``daguerre.hub.WEIGHTS_DIR``, which the tests point at tiny models
+exported to a temporary folder (see ``test_restore.py`` for what those models do).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_restore import (
+    FILL,
+    bright_detector,
+    constant_painter,
+    enhancer,
+    export,
+    smooth_photo,
+)
+from typer.testing import CliRunner, Result
+
+from daguerre import hub
+from daguerre import image as imageio
+from daguerre.cli import app
+
+HEIGHT, WIDTH = 40, 48
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner(env={"COLUMNS": "1000"})  # wide enough that Rich never wraps a path
+
+
+def invoke(runner: CliRunner, *args: object) -> Result:
+    return runner.invoke(app, [str(arg) for arg in args])
+
+
+def assert_clean_exit(result: Result, code: int) -> None:
+    """Exit status ``code`` through ``typer.Exit``, never an uncaught exception."""
+    assert result.exit_code == code, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    """``in/`` with colour, gray, RGBA, 16-bit and JPEG photos, and one in ``in/sub/``."""
+    folder = tmp_path / "in"
+    colour = smooth_photo(HEIGHT, WIDTH)
+    colour[12, 4:44] = 1.0  # a white scratch the tiny detector finds
+    imageio.write(folder / "colour.png", colour)
+    imageio.write(folder / "gray.png", smooth_photo(HEIGHT, WIDTH, 1))
+    alpha = np.linspace(0.0, 1.0, WIDTH, dtype=np.float32)[None].repeat(HEIGHT, axis=0)
+    imageio.write(folder / "rgba.png", smooth_photo(HEIGHT, WIDTH), alpha=alpha)
+    imageio.write(folder / "deep.png", smooth_photo(HEIGHT, WIDTH), bit_depth=16)
+    imageio.write(folder / "scan.jpg", smooth_photo(HEIGHT, WIDTH))
+    imageio.write(folder / "sub" / "nested.png", smooth_photo(HEIGHT, WIDTH))
+    return folder
+
+
+@pytest.fixture
+def tiny_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bundled-weights folder, pointed at the tiny detector, painter and identity enhancer."""
+    folder = export(
+        tmp_path / "weights",
+        damage=bright_detector(),
+        inpaint=constant_painter(),
+        enhance=enhancer(),
+    )
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", folder)
+    return folder
+
+
+def names(folder: Path) -> set[str]:
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+
+# ----------------------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize(
+    "command", [[], ["age"], ["restore"], ["models"], ["train"], ["eval", "restore"]], ids=str
+)
+def test_help_of_each_command(runner, command):
+    result = invoke(runner, *command, "--help")
+    assert_clean_exit(result, 0)
+    assert "Usage" in result.output
+
+
+# ----------------------------------------------------------------------------- age
+
+
+def test_age_a_folder_keeps_names_formats_depth_alpha_and_gray(runner, photos, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(runner, "age", photos, "-o", out)
+    assert_clean_exit(result, 0)
+    assert "aged 5 file(s)" in result.output
+    # not recursive: in/sub/ is left alone
+    assert names(out) == {"colour.png", "gray.png", "rgba.png", "deep.png", "scan.jpg"}
+
+    assert imageio.read(out / "scan.jpg").format == "JPEG"
+    assert imageio.read(out / "deep.png").bit_depth == 16
+    assert imageio.read(out / "colour.png").bit_depth == 8
+    assert imageio.read(out / "gray.png").pixels.shape == (HEIGHT, WIDTH, 1)
+    aged = imageio.read(out / "rgba.png")
+    assert aged.alpha is not None
+    np.testing.assert_allclose(aged.alpha, imageio.read(photos / "rgba.png").alpha, atol=1e-6)
+    assert not np.allclose(aged.pixels, imageio.read(photos / "rgba.png").pixels, atol=0.01)
+
+
+def test_age_recursive_keeps_the_sub_folders(runner, photos, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(runner, "age", photos, "-o", out, "--recursive")
+    assert_clean_exit(result, 0)
+    assert "aged 6 file(s)" in result.output
+    assert {"colour.png", "sub/nested.png"} <= names(out)
+
+
+def test_age_ext_suffix_and_mask(runner, photos, tmp_path):
+    out = tmp_path / "out"
+    result = invoke(
+        runner,
+        "age",
+        photos / "colour.png",
+        photos / "scan.jpg",
+        "-o",
+        out,
+        "--ext",
+        "png",
+        "--suffix",
+        "_old",
+        "--save-mask",
+    )
+    assert_clean_exit(result, 0)
+    assert names(out) == {
+        "colour_old.png",
+        "colour_old_mask.png",
+        "scan_old.png",
+        "scan_old_mask.png",
+    }
+    assert imageio.read(out / "scan_old.png").format == "PNG"
+    mask = imageio.read(out / "colour_old_mask.png").pixels
+    assert mask.shape == (HEIGHT, WIDTH, 1)
+
+
+def test_age_unknown_extension_or_preset_is_a_clean_error(runner, photos, tmp_path):
+    for option, value in (("--ext", "gif"), ("--preset", "ancient")):
+        result = invoke(runner, "age", photos, "-o", tmp_path / "out", option, value)
+        assert_clean_exit(result, 2)
+        assert value in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_age_reports_a_corrupt_file_and_writes_the_good_one(runner, photos, tmp_path):
+    broken = photos / "scan[old].png"  # brackets: Rich markup must not eat the name
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    out = tmp_path / "out"
+    result = invoke(runner, "age", broken, photos / "colour.png", "-o", out)
+    assert_clean_exit(result, 1)
+    assert str(broken) in result.output
+    assert "aged 1 file(s), 1 failed" in result.output
+    assert names(out) == {"colour.png"}
+
+
+def test_age_output_folder_with_brackets_is_printed_as_is(runner, photos, tmp_path):
+    out = tmp_path / "out[/old]"
+    result = invoke(runner, "age", photos / "colour.png", "-o", out)
+    assert_clean_exit(result, 0)
+    assert str(out) in result.output
+
+
+def test_age_never_overwrites_an_input(runner, photos):
+    original = (photos / "colour.png").read_bytes()
+    result = invoke(runner, "age", photos / "colour.png", "-o", photos)
+    assert_clean_exit(result, 1)
+    assert "refusing to overwrite" in result.output
+    assert (photos / "colour.png").read_bytes() == original
+
+
+def test_age_inputs_sharing_a_target_are_refused_before_any_work(runner, tmp_path):
+    for folder in ("a", "b"):
+        imageio.write(tmp_path / folder / "x.png", smooth_photo(16, 16))
+    out = tmp_path / "out"
+    result = invoke(runner, "age", tmp_path / "a", tmp_path / "b" / "x.png", "-o", out)
+    assert_clean_exit(result, 2)
+    assert "would write to" in result.output and str(tmp_path / "b" / "x.png") in result.output
+    assert not out.exists()
+
+
+def test_age_does_a_file_named_twice_once(runner, photos, tmp_path):
+    result = invoke(runner, "age", photos, photos / "gray.png", "-o", tmp_path / "out")
+    assert_clean_exit(result, 0)
+    assert "aged 5 file(s)" in result.output
+
+
+def test_age_is_deterministic_per_seed(runner, photos, tmp_path):
+    def run(seed: int, out: str) -> bytes:
+        assert_clean_exit(
+            invoke(runner, "age", photos / "colour.png", "-o", tmp_path / out, "--seed", seed), 0
+        )
+        return (tmp_path / out / "colour.png").read_bytes()
+
+    assert run(7, "first") == run(7, "again")
+    assert run(7, "first") != run(8, "other")
+
+
+# ----------------------------------------------------------------------------- restore
+
+
+def test_restore_writes_results_masks_and_comparisons(runner, photos, tiny_models, tmp_path):
+    out = tmp_path / "out"
+    sources = [photos / name for name in ("colour.png", "gray.png", "deep.png", "rgba.png")]
+    result = invoke(runner, "restore", *sources, "-o", out, "--save-mask", "--compare")
+    assert_clean_exit(result, 0)
+    assert "restored 4 file(s)" in result.output
+    stems = ("colour", "gray", "deep", "rgba")
+    assert names(out) == {
+        f"{s}{tail}" for s in stems for tail in (".png", "_mask.png", "_compare.jpg")
+    }
+
+    colour = imageio.read(out / "colour.png").pixels
+    original = imageio.read(photos / "colour.png").pixels
+    np.testing.assert_allclose(colour[11:14, 10], np.broadcast_to(FILL, (3, 3)), atol=1 / 255)
+    np.testing.assert_array_equal(colour[20:], original[20:])  # the identity enhancer
+    mask = imageio.read(out / "colour_mask.png").pixels[..., 0]
+    assert (mask > 0.5).sum() == 40 and (mask[12, 4:44] > 0.5).all()
+
+    compare = imageio.read(out / "colour_compare.jpg")
+    assert compare.format == "JPEG"
+    assert compare.pixels.shape == (HEIGHT, 2 * WIDTH + 4, 3)
+    assert imageio.read(out / "gray.png").pixels.shape == (HEIGHT, WIDTH, 1)
+    assert imageio.read(out / "deep.png").bit_depth == 16
+    alpha = imageio.read(out / "rgba.png").alpha
+    assert alpha is not None
+    np.testing.assert_allclose(alpha, imageio.read(photos / "rgba.png").alpha, atol=1e-6)
+
+
+def test_restore_no_damage_needs_only_the_enhancer(runner, photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", export(tmp_path / "weights", enhance=enhancer()))
+    out = tmp_path / "out"
+    result = invoke(
+        runner, "restore", photos / "colour.png", "-o", out, "--no-damage", "--save-mask"
+    )
+    assert_clean_exit(result, 0)
+    assert names(out) == {"colour.png"}  # no mask without damage detection
+    np.testing.assert_array_equal(
+        imageio.read(out / "colour.png").pixels, imageio.read(photos / "colour.png").pixels
+    )
+
+
+def test_restore_with_a_user_mask(runner, photos, tiny_models, tmp_path):
+    mask = np.zeros((HEIGHT, WIDTH, 1), np.float32)
+    mask[25:28, 30:34] = 1.0
+    imageio.write(tmp_path / "mask.png", mask)
+    out = tmp_path / "out"
+    # the user's mask replaces detection, even with --no-damage: the scratch stays
+    result = invoke(
+        runner,
+        "restore",
+        photos / "colour.png",
+        "-o",
+        out,
+        "--no-damage",
+        "--mask",
+        tmp_path / "mask.png",
+    )
+    assert_clean_exit(result, 0)
+    restored = imageio.read(out / "colour.png").pixels
+    original = imageio.read(photos / "colour.png").pixels
+    grown = np.zeros((HEIGHT, WIDTH), bool)
+    grown[24:29, 29:35] = True
+    np.testing.assert_allclose(
+        restored[grown], np.broadcast_to(FILL, (grown.sum(), 3)), atol=1 / 255
+    )
+    np.testing.assert_array_equal(restored[~grown], original[~grown])
+
+
+def test_restore_with_a_mask_of_the_wrong_size_fails_that_file(
+    runner, photos, tiny_models, tmp_path
+):
+    imageio.write(tmp_path / "mask.png", np.zeros((8, 8, 1), np.float32))
+    result = invoke(
+        runner,
+        "restore",
+        photos / "colour.png",
+        "-o",
+        tmp_path / "out",
+        "--mask",
+        tmp_path / "mask.png",
+    )
+    assert_clean_exit(result, 1)
+    assert f"{photos / 'colour.png'}: mask is 8×8, image is 48×40" in result.output
+
+
+def test_restore_with_a_missing_mask_file_is_a_clean_error(runner, photos, tiny_models, tmp_path):
+    result = invoke(
+        runner,
+        "restore",
+        photos / "colour.png",
+        "-o",
+        tmp_path / "out",
+        "--mask",
+        tmp_path / "nope.png",
+    )
+    assert_clean_exit(result, 2)
+    assert "nope.png" in result.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "missing"), [([], "restore-damage"), (["--no-damage"], "restore-enhance")]
+)
+def test_restore_without_weights_names_the_missing_file(
+    runner, photos, tmp_path, monkeypatch, flags, missing
+):
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "empty")
+    out = tmp_path / "out"
+    result = invoke(runner, "restore", photos / "colour.png", "-o", out, *flags)
+    assert_clean_exit(result, 2)
+    assert str(tmp_path / "empty" / f"{missing}.safetensors") in result.output
+    assert not out.exists()
+
+
+def test_restore_with_corrupt_weights_is_a_clean_error(runner, photos, tiny_models, tmp_path):
+    weights = tiny_models / "restore-enhance.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-8])
+    result = invoke(runner, "restore", photos / "colour.png", "-o", tmp_path / "out", "--no-damage")
+    assert_clean_exit(result, 2)
+    assert str(weights) in result.output and "checksum" in result.output
+
+
+# ----------------------------------------------------------------------------- models, train, eval
+
+
+def test_models_lists_the_cards(runner, tiny_models, monkeypatch):
+    # list_models binds its folder at import, so redirect the function rather than the folder
+    monkeypatch.setattr(hub, "list_models", functools.partial(hub.list_models, tiny_models))
+    result = invoke(runner, "models")
+    assert_clean_exit(result, 0)
+    for name in ("restore-damage", "restore-inpaint", "restore-enhance"):
+        assert name in result.output
+
+
+def test_models_with_none_bundled(runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(hub, "list_models", functools.partial(hub.list_models, tmp_path))
+    result = invoke(runner, "models")
+    assert_clean_exit(result, 0)
+    assert "no bundled models yet" in result.output
+
+
+@pytest.mark.parametrize("config", ["missing.yaml", ""], ids=["missing", "a folder"])
+def test_train_with_a_bad_config_path_is_a_one_line_error(runner, tmp_path, config):
+    path = tmp_path / config
+    result = invoke(runner, "train", path, "--run-dir", tmp_path / "run")
+    assert_clean_exit(result, 2)
+    assert result.output.strip().count("\n") == 0
+    assert str(path) in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_eval_restore_prints_scores_and_writes_a_sheet(runner, photos, tiny_models, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    result = invoke(
+        runner,
+        "eval",
+        "restore",
+        "--data",
+        photos,
+        "--limit",
+        "2",
+        "--preset",
+        "light",
+        "--sheet",
+        sheet,
+    )
+    assert_clean_exit(result, 0)
+    for method in ("input", "classical", "daguerre", "daguerre --finish"):
+        assert f"│ {method} " in result.output
+    assert "restoration on 2 photos" in result.output
+    assert imageio.read(sheet).pixels.shape[0] == 2 * 256
+
+
+def test_eval_restore_without_weights_is_a_clean_error(runner, photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "empty")
+    result = invoke(runner, "eval", "restore", "--data", photos, "--limit", "1")
+    assert_clean_exit(result, 2)
+    assert "restore-damage.safetensors" in result.output

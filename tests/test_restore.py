@@ -1,0 +1,437 @@
+"""Restoration: the pipeline with tiny hand-set models, the classical baseline, finishing, eval.
+
+The models are exported to a temporary folder with ``daguerre.hub`` and found through
+``RestoreOptions.weights_dir``:
+
+* ``restore-damage`` is a "bright pixel" detector: its logit is ``40 * R - 20``, so damage is
+  exactly where the red channel exceeds 0.5 (the test photos stay darker than that);
+* ``restore-inpaint`` paints every pixel in the constant colour :data:`FILL`;
+* ``restore-enhance`` is a residual U-Net: the identity as built, or random weights.
+
+All three values are exact in float16, so the results can be compared exactly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from daguerre import hub, metrics
+from daguerre import image as imageio
+from daguerre.nets import UNet
+from daguerre.restore import RestoreOptions, RestorePipeline, restore
+from daguerre.restore.classical import (
+    classical_restore,
+    denoise_nlmeans,
+    detect_defects,
+    inpaint_telea,
+)
+from daguerre.restore.evaluate import Evaluation, evaluate, write_sheet
+from daguerre.restore.finish import (
+    LEVELS_MAX_GAIN,
+    WHITE_BALANCE_MAX_GAIN,
+    auto_levels,
+    finish,
+    sharpen,
+    white_balance,
+)
+
+FILL = (0.75, 0.25, 0.5)
+
+
+# ----------------------------------------------------------------------------- tiny models
+
+
+def _tiny(in_channels: int, out_channels: int, **kwargs: object) -> UNet:
+    return UNet(in_channels, out_channels, base_channels=4, norm="none", **kwargs)
+
+
+def bright_detector() -> UNet:
+    """Logit ``40 * R - 20``: the stem copies the red channel, the head scales and shifts it."""
+    net = _tiny(3, 1, depth=0)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.zero_()
+        net.stem[0].weight[0, 0, 1, 1] = 1.0
+        net.head.weight[0, 0] = 40.0
+        net.head.bias[0] = -20.0
+    return net
+
+
+def constant_painter() -> UNet:
+    """Outputs :data:`FILL` everywhere, whatever the input."""
+    net = _tiny(4, 3, depth=0)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.zero_()
+        net.head.bias.copy_(torch.tensor(FILL))
+    return net
+
+
+def enhancer(seed: int | None = None, depth: int = 0) -> UNet:
+    """A residual U-Net: the identity when ``seed`` is None, else seeded random weights."""
+    net = _tiny(3, 3, depth=depth, residual=True)
+    if seed is not None:
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for parameter in net.parameters():
+                parameter.copy_(0.3 * torch.randn(parameter.shape, generator=generator))
+    return net
+
+
+def export(directory: Path, **models: torch.nn.Module) -> Path:
+    """Export ``damage=…, inpaint=…, enhance=…`` as ``restore-<key>`` models into ``directory``."""
+    for key, net in models.items():
+        hub.export(net, f"restore-{key}", {"task": key}, directory=directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Detector, painter and the identity enhancer."""
+    return export(
+        tmp_path_factory.mktemp("weights"),
+        damage=bright_detector(),
+        inpaint=constant_painter(),
+        enhance=enhancer(),
+    )
+
+
+@pytest.fixture(scope="module")
+def random_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Detector, painter and a random depth-2 enhancer (changes every pixel, mixes colours)."""
+    return export(
+        tmp_path_factory.mktemp("random"),
+        damage=bright_detector(),
+        inpaint=constant_painter(),
+        enhance=enhancer(seed=1, depth=2),
+    )
+
+
+# ----------------------------------------------------------------------------- test photos
+
+
+def smooth_photo(height: int, width: int, channels: int = 3, top: float = 0.45) -> np.ndarray:
+    """A smooth colour (or gray) scene with values in [0.1, ``top``]."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = 0.5 + 0.5 * np.sin(x / 7.0) * np.cos(y / 9.0)
+    planes = [base, 1.0 - base, 0.5 + 0.5 * np.sin((x + y) / 11.0)][:channels]
+    photo = 0.1 + (top - 0.1) * np.stack(planes, axis=-1)
+    return photo.astype(np.float32)
+
+
+def noisy(photo: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(photo + rng.normal(0.0, sigma, photo.shape), 0, 1).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- the pipeline
+
+
+@pytest.mark.parametrize("shape", [(40, 48, 3), (40, 48, 1), (16, 16, 3), (13, 11, 1)], ids=str)
+def test_output_has_the_input_shape_dtype_and_range(random_weights, shape):
+    photo = smooth_photo(*shape)
+    photo[5, :] = 1.0  # a scratch for the detector
+    result = RestorePipeline(weights_dir=random_weights)(photo)
+    assert result.image.shape == shape
+    assert result.image.dtype == np.float32
+    assert result.image.min() >= 0.0 and result.image.max() <= 1.0
+    assert result.mask is not None and result.mask.shape == shape[:2]
+    assert not np.allclose(result.image, photo, atol=0.01)  # the random enhancer did run
+
+
+def test_black_and_white_scan_stays_neutral(random_weights):
+    pipeline = RestorePipeline(weights_dir=random_weights)
+    gray = smooth_photo(32, 40, 1)
+    restored = pipeline(np.repeat(gray, 3, axis=2)).image
+    np.testing.assert_array_equal(restored[..., 0], restored[..., 1])
+    np.testing.assert_array_equal(restored[..., 0], restored[..., 2])
+    # ...whereas a colour photo keeps its colour through the same network
+    coloured = pipeline(smooth_photo(32, 40, 3)).image
+    assert np.abs(coloured[..., 0] - coloured[..., 2]).max() > 0.05
+
+
+def test_user_mask_of_the_wrong_size_is_rejected(weights):
+    pipeline = RestorePipeline(weights_dir=weights, mask=np.zeros((10, 12), np.float32))
+    with pytest.raises(ValueError, match="12×10"):
+        pipeline(smooth_photo(20, 24))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_with_every_stage_off_the_pipeline_is_the_identity(tmp_path, channels):
+    photo = smooth_photo(24, 32, channels)
+    # tmp_path holds no model: nothing may be loaded when nothing runs
+    pipeline = RestorePipeline(weights_dir=tmp_path, detect_damage=False, enhance=False)
+    assert pipeline.stages() == []
+    result = pipeline(photo)
+    np.testing.assert_allclose(result.image, photo, atol=1e-6)
+    assert result.mask is None
+
+
+def test_only_the_models_of_enabled_stages_are_loaded(tmp_path):
+    export(tmp_path, enhance=enhancer())
+    photo = smooth_photo(24, 32)
+    enhanced = RestorePipeline(weights_dir=tmp_path, detect_damage=False)(photo)
+    np.testing.assert_array_equal(enhanced.image, photo)  # the identity enhancer
+    with pytest.raises(hub.ModelError, match=r"restore-damage\.safetensors"):
+        RestorePipeline(weights_dir=tmp_path)(photo)
+
+
+def test_inpainting_changes_only_the_grown_mask(weights):
+    photo = smooth_photo(32, 40)
+    mask = np.zeros((32, 40), np.float32)
+    mask[10, 12] = 1.0
+    mask[20:22, 30:33] = 0.9
+    mask[5, 5] = 0.4  # below the threshold: not filled
+    result = RestorePipeline(weights_dir=weights, enhance=False, mask=mask)(photo)
+    holes = cv2.dilate((mask > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    assert holes.sum() == 9 + 4 * 5
+    np.testing.assert_array_equal(result.image[~holes], photo[~holes])
+    np.testing.assert_array_equal(result.image[holes], np.broadcast_to(FILL, (holes.sum(), 3)))
+    np.testing.assert_array_equal(result.mask, mask)
+
+
+def test_detected_damage_is_filled_and_the_rest_kept(weights):
+    photo = smooth_photo(32, 40)
+    photo[12, 3:37] = 1.0  # a 1-px white scratch
+    result = RestorePipeline(weights_dir=weights)(photo)
+    scratch = np.zeros((32, 40), bool)
+    scratch[12, 3:37] = True
+    np.testing.assert_array_equal(result.mask > 0.5, scratch)
+    assert result.mask[~scratch].max() < 0.2  # the photo stays below R = 0.45 (logit -2)
+    filled = cv2.dilate(scratch.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    np.testing.assert_array_equal(result.image[~filled], photo[~filled])
+    np.testing.assert_array_equal(result.image[filled], np.broadcast_to(FILL, (filled.sum(), 3)))
+
+
+def test_tiled_and_untiled_runs_agree(tmp_path):
+    # a depth-0 U-Net sees 1 px around each pixel, well inside the tiles' discarded margin
+    export(tmp_path, enhance=enhancer(seed=3, depth=0))
+    photo = smooth_photo(100, 90)
+    tiles: list[int] = []
+    options = {"weights_dir": tmp_path, "detect_damage": False}
+    tiled = RestorePipeline(tile=48, **options)(
+        photo, lambda _stage, _done, total: tiles.append(total)
+    )
+    whole = RestorePipeline(tile=None, **options)(photo)
+    assert max(tiles) > 1
+    assert not np.allclose(whole.image, photo, atol=0.01)
+    np.testing.assert_allclose(tiled.image, whole.image, atol=1e-5)
+
+
+def test_progress_names_the_stages_in_order(weights):
+    photo = smooth_photo(24, 32)
+    photo[4, :] = 1.0
+    calls: list[tuple[str, int, int]] = []
+    RestorePipeline(weights_dir=weights, finish=True)(photo, lambda *call: calls.append(call))
+    order = list(dict.fromkeys(stage for stage, _, _ in calls))
+    assert order == ["detect", "inpaint", "enhance", "finish"]
+    for stage in order:
+        assert (stage, 1, 1) in calls
+    assert all(1 <= done <= total for _, done, total in calls)
+
+
+def test_each_model_is_loaded_once_per_pipeline(weights, monkeypatch):
+    loaded: list[str] = []
+    real_load = hub.load
+
+    def counting_load(name, **kwargs):
+        loaded.append(name)
+        return real_load(name, **kwargs)
+
+    monkeypatch.setattr(hub, "load", counting_load)
+    pipeline = RestorePipeline(weights_dir=weights)
+    photo = smooth_photo(24, 32)
+    photo[4, :] = 1.0
+    pipeline(photo)
+    pipeline(photo)
+    assert sorted(loaded) == ["restore-damage", "restore-enhance", "restore-inpaint"]
+
+
+def test_overrides_leave_the_callers_options_alone(weights):
+    options = RestoreOptions(weights_dir=weights)
+    pipeline = RestorePipeline(options, enhance=False, tile=64)
+    assert (pipeline.options.enhance, pipeline.options.tile) == (False, 64)
+    assert (options.enhance, options.tile) == (True, None)
+    with pytest.raises(TypeError, match="tiles"):
+        RestorePipeline(options, tiles=64)
+
+
+def test_restore_function_takes_options_as_keywords(weights):
+    photo = smooth_photo(24, 32)
+    mask = np.zeros((24, 32), np.float32)
+    mask[8, 8] = 1.0
+    restored = restore(photo, weights_dir=weights, mask=mask)
+    assert restored.shape == photo.shape
+    np.testing.assert_array_equal(restored[8, 8], FILL)
+    np.testing.assert_array_equal(restored[0, 0], photo[0, 0])
+
+
+# ----------------------------------------------------------------------------- classical
+
+
+def _line_photo(value: float) -> tuple[np.ndarray, np.ndarray]:
+    photo = smooth_photo(64, 64, top=0.7)
+    line = np.zeros((64, 64), bool)
+    rows = (8 + 0.7 * np.arange(64)).astype(int)  # a slanted 1-px line
+    line[rows, np.arange(64)] = True
+    photo[line] = value
+    return photo, line
+
+
+@pytest.mark.parametrize("value", [1.0, 0.0], ids=["white", "black"])
+def test_detect_defects_finds_a_thin_line_with_few_false_alarms(value):
+    photo, line = _line_photo(value)
+    found = detect_defects(photo) > 0.5
+    assert found[line].mean() > 0.95
+    near = cv2.dilate(line.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    assert found[~near].mean() < 0.01
+    assert not detect_defects(smooth_photo(64, 64, top=0.7)).any()
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_inpaint_telea_fills_only_the_mask(channels):
+    clean = smooth_photo(48, 48, channels)
+    damaged, line = clean.copy(), np.zeros((48, 48), bool)
+    line[20:22, 5:40] = True
+    damaged[line] = 1.0
+    filled = inpaint_telea(damaged, line.astype(np.float32))
+    assert filled.shape == clean.shape and filled.dtype == np.float32
+    np.testing.assert_array_equal(filled[~line], damaged[~line])
+    assert np.abs(filled[line] - clean[line]).max() < 0.05
+    np.testing.assert_array_equal(inpaint_telea(damaged, np.zeros((48, 48))), damaged)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize(("sigma", "gain_db"), [(0.02, 1.5), (0.06, 5.0)])
+def test_denoise_nlmeans_lowers_the_noise(channels, sigma, gain_db):
+    clean = smooth_photo(64, 64, channels, top=0.8)
+    grainy = noisy(clean, sigma)
+    denoised = denoise_nlmeans(grainy)
+    assert denoised.shape == clean.shape
+    assert metrics.noise_sigma(denoised) < 0.5 * metrics.noise_sigma(grainy)
+    # light noise too: the default strength must not smooth the photo below the noisy input
+    assert metrics.psnr(denoised, clean) > metrics.psnr(grainy, clean) + gain_db
+
+
+def test_classical_restore_removes_a_scratch_and_noise():
+    photo, line = _line_photo(1.0)
+    clean = smooth_photo(64, 64, top=0.7)
+    aged = noisy(photo, 0.03)
+    restored = classical_restore(aged)
+    assert metrics.psnr(restored, clean) > metrics.psnr(aged, clean) + 5.0
+    assert np.abs(restored[line] - clean[line]).mean() < 0.1
+
+
+# ----------------------------------------------------------------------------- finishing
+
+
+def test_auto_levels_stretches_a_faded_photo_without_shifting_it():
+    faded = 0.4 + 0.2 * smooth_photo(48, 48, top=1.0)  # values in [0.42, 0.6]
+    levelled = auto_levels(faded)
+    gain = levelled.std() / faded.std()
+    assert gain == pytest.approx(LEVELS_MAX_GAIN, rel=0.02)  # capped, not 5×
+    assert abs(levelled.mean() - faded.mean()) < 0.03
+    assert levelled.min() > 0.0 and levelled.max() < 1.0  # a capped stretch clips nothing
+
+
+def test_auto_levels_of_a_dark_faded_photo_stays_in_range():
+    dark = 0.05 + 0.2 * smooth_photo(48, 48, top=1.0)
+    levelled = auto_levels(dark)
+    assert levelled.std() / dark.std() == pytest.approx(LEVELS_MAX_GAIN, rel=0.02)
+    assert levelled.min() >= 0.0 and levelled.max() < 1.0
+    assert np.corrcoef(levelled.ravel(), dark.ravel())[0, 1] > 0.999
+
+
+def test_auto_levels_leaves_a_full_range_photo_almost_alone():
+    full = np.random.default_rng(0).uniform(0.0, 1.0, (64, 64, 1)).astype(np.float32)
+    full = np.repeat(full, 3, axis=2)
+    assert np.abs(auto_levels(full) - full).max() < 0.015  # only the 0.5 % tails move
+
+
+def _gray_world(seed: int = 0) -> np.ndarray:
+    """Random mid-tone colours whose channel means are equal (a neutral scene)."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.uniform(0.25, 0.75, (48, 48, 3))
+    return (pixels - pixels.mean(axis=(0, 1)) + 0.5).astype(np.float32)
+
+
+def test_white_balance_neutralises_a_colour_cast():
+    cast = _gray_world() * np.array([1.12, 1.0, 0.9], np.float32)
+    balanced = white_balance(cast)
+    means = balanced.mean(axis=(0, 1))
+    assert means.max() - means.min() < 0.01 * means.mean()
+    cast_means = cast.mean(axis=(0, 1))
+    assert cast_means.max() - cast_means.min() > 0.1
+
+
+def test_white_balance_gains_are_bounded():
+    cast = np.clip(_gray_world() * np.array([1.0, 0.6, 0.35], np.float32), 0, 1)
+    ratio = white_balance(cast) / cast
+    assert ratio.max() <= WHITE_BALANCE_MAX_GAIN + 1e-5
+    assert ratio.min() >= 1.0 / WHITE_BALANCE_MAX_GAIN - 1e-5
+
+
+def test_white_balance_leaves_gray_images_unchanged():
+    gray = smooth_photo(32, 32, 1)
+    np.testing.assert_array_equal(white_balance(gray), gray)
+    neutral = np.repeat(gray, 3, axis=2)
+    np.testing.assert_allclose(white_balance(neutral), neutral, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_sharpen_adds_detail_and_keeps_flat_areas(channels):
+    soft = cv2.GaussianBlur(_gray_world()[..., :channels], (0, 0), 1.5).reshape(48, 48, channels)
+    sharpened = sharpen(soft)
+    assert sharpened.shape == soft.shape
+    assert metrics.sharpness(sharpened) > 1.3 * metrics.sharpness(soft)
+    flat = np.full((16, 16, channels), 0.4, np.float32)
+    np.testing.assert_allclose(sharpen(flat), flat, atol=1e-6)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_finish_keeps_shape_and_range(channels):
+    photo = noisy(0.3 + 0.3 * smooth_photo(32, 40, channels, top=1.0), 0.05)
+    finished = finish(photo)
+    assert finished.shape == photo.shape and finished.dtype == np.float32
+    assert finished.min() >= 0.0 and finished.max() <= 1.0
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def test_evaluate_scores_every_method_and_writes_a_sheet(weights, tmp_path):
+    files = []
+    for index in range(2):
+        photo = smooth_photo(48 + 8 * index, 56, top=0.9)
+        files.append(imageio.write(tmp_path / f"photo{index}.png", photo))
+    result = evaluate(
+        files,
+        preset="light",
+        pipeline=RestorePipeline(weights_dir=weights),
+        extra={"blurred": lambda aged: cv2.GaussianBlur(aged, (0, 0), 1.0)},
+    )
+    assert result.names == ["photo0.png", "photo1.png"]
+    summary = result.summary()
+    assert {"input", "classical", "daguerre", "blurred"} <= summary.keys()
+    for method in ("input", "classical", "daguerre", "blurred"):
+        assert len(result.scores[method]) == 2
+        assert 0.0 < summary[method]["ssim"] <= 1.0
+        assert np.isfinite(summary[method]["psnr"])
+
+    sheet = write_sheet(result, tmp_path / "sheet.png", height=32)
+    picture = imageio.read(sheet)
+    assert picture.pixels.shape[0] == 2 * 32
+    assert picture.pixels.shape[1] == 3 * round(56 * 32 / 48)  # the wider, first row
+
+
+def test_evaluate_and_sheet_refuse_empty_input(weights, tmp_path):
+    with pytest.raises(ValueError, match="no photos"):
+        evaluate([], pipeline=RestorePipeline(weights_dir=weights))
+    with pytest.raises(ValueError, match="no rows"):
+        write_sheet(Evaluation(), tmp_path / "sheet.png")
+    assert not (tmp_path / "sheet.png").exists()
