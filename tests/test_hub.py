@@ -166,7 +166,7 @@ def test_wrong_architecture_is_a_model_error(exported, tmp_path):
     card_path.write_text(json.dumps(card))
     with pytest.raises(ModelError, match="wrong shapes"):
         load("tiny", directory=tmp_path)
-    card["architecture"] = {"type": "transformer"}
+    card["architecture"] = {"type": "no-such-network"}
     card_path.write_text(json.dumps(card))
     with pytest.raises(ModelError, match="cannot build architecture") as info:
         load("tiny", directory=tmp_path)

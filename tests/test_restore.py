@@ -413,7 +413,7 @@ def test_evaluate_scores_every_method_and_writes_a_sheet(weights, tmp_path):
         files,
         preset="light",
         pipeline=RestorePipeline(weights_dir=weights),
-        extra={"blurred": lambda aged: cv2.GaussianBlur(aged, (0, 0), 1.0)},
+        extra={"blurred": lambda aged, restored: cv2.GaussianBlur(aged, (0, 0), 1.0)},
     )
     assert result.names == ["photo0.png", "photo1.png"]
     summary = result.summary()

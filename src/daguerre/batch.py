@@ -109,7 +109,7 @@ def run(
     ``job`` returns the paths it wrote. ``ImageError`` and ``ValueError`` are expected per-file
     failures (bad input), reported with the file's name; anything else is a bug and propagates.
     """
-    console = console or Console(stderr=True)
+    console = console or Console(stderr=True, soft_wrap=True)
     items = list(items)
     report = BatchReport()
     columns = (

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from daguerre import __version__, batch
-from daguerre.image import ImageError
+from daguerre.image import Image, ImageError
 
 app = typer.Typer(
     name="daguerre",
@@ -22,7 +22,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages name files: never wrap them
 
 Inputs = Annotated[
     list[Path], typer.Argument(help="Image files and/or folders.", show_default=False)
@@ -329,7 +329,7 @@ def evaluate_restore(
             preset=preset,
             seed=seed,
             pipeline=pipeline,
-            extra={"daguerre --finish": lambda aged: finish(pipeline(aged).image)},
+            extra={"daguerre --finish": lambda aged, restored: finish(restored)},
         )
     except (ImageError, ModelError, ValueError) as error:
         console.print(f"[red]error[/red] {escape(str(error))}")
@@ -358,3 +358,129 @@ def evaluate_restore(
             console.print(f"[red]error[/red] {escape(str(error))}")
             raise typer.Exit(2) from error
         console.print(f"sheet → {escape(str(sheet))}")
+
+
+Device = Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")]
+TileSize = Annotated[
+    int | None, typer.Option(help="Tile size in pixels (default: from a memory budget).")
+]
+
+
+def _write_like(
+    item: batch.BatchItem, picture: Image, pixels: np.ndarray, sources: list[Path]
+) -> Path:
+    """Write ``pixels`` for ``item`` with the input's bit depth and its alpha (resized to fit)."""
+    import cv2
+
+    from daguerre import image
+
+    alpha = picture.alpha
+    if alpha is not None and alpha.shape != pixels.shape[:2]:
+        size = (pixels.shape[1], pixels.shape[0])
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).clip(0.0, 1.0)
+    return image.write(
+        item.target, pixels, alpha=alpha, bit_depth=picture.bit_depth, protect=sources
+    )
+
+
+@app.command()
+def stylize(
+    inputs: Inputs,
+    output: OutputDir,
+    style: Annotated[
+        str,
+        typer.Option(
+            help="vintage, a bundled style, a painting (image file) or a MODEL.safetensors.",
+            show_default=False,
+        ),
+    ],
+    method: Annotated[
+        str | None,
+        typer.Option(
+            help="fast (a model), optimize or color (a painting). Default: fast for a model, "
+            "optimize for a painting (slow: minutes per megapixel on a CPU)."
+        ),
+    ] = None,
+    strength: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="0 keeps the photo, 1 applies the full style.")
+    ] = 1.0,
+    preserve_colors: Annotated[
+        bool,
+        typer.Option("--preserve-colors", help="Keep the photo's colours; restyle lightness only."),
+    ] = False,
+    size: Annotated[
+        int | None,
+        typer.Option(help="Resize to this long side (pixels) first; sets the brush-stroke scale."),
+    ] = None,
+    tile: TileSize = None,
+    device: Device = "cpu",
+    seed: Annotated[int, typer.Option(help="Seed of the vintage grain and the optimisation.")] = 0,
+    ext: Ext = "auto",
+    suffix: Suffix = "",
+    recursive: Recursive = False,
+) -> None:
+    """Make photos look like a painting: a trained style, any painting, its colours, or vintage."""
+    from daguerre import image
+    from daguerre.hub import ModelError
+    from daguerre.style import Stylizer
+
+    try:
+        stylizer = Stylizer(
+            style,
+            method=method,
+            strength=strength,
+            preserve_colors=preserve_colors,
+            size=size,
+            tile=tile,
+            device=device,
+            seed=seed,
+        )
+    except (ImageError, ModelError, ValueError) as error:
+        console.print(f"[red]error[/red] {error}")
+        raise typer.Exit(2) from error
+    items = _plan(inputs, output, ext, suffix, recursive)
+    sources = [item.source for item in items]
+
+    def job(item: batch.BatchItem) -> list[Path]:
+        picture = image.read(item.source)
+        return [_write_like(item, picture, stylizer(picture.pixels), sources)]
+
+    _finish(batch.run(items, job, description="styling", console=console), "stylized", output)
+
+
+@app.command()
+def translate(
+    inputs: Inputs,
+    output: OutputDir,
+    model: Annotated[
+        str,
+        typer.Option(
+            help="A translation model: bundled name or MODEL.safetensors (daguerre train "
+            "configs/cyclegan.yaml makes one).",
+            show_default=False,
+        ),
+    ],
+    tile: TileSize = None,
+    device: Device = "cpu",
+    ext: Ext = "auto",
+    suffix: Suffix = "",
+    recursive: Recursive = False,
+) -> None:
+    """Translate photos into another collection's look with a trained CycleGAN generator."""
+    from daguerre import image
+    from daguerre.hub import ModelError
+    from daguerre.style import Generator
+
+    try:
+        generator = Generator(model, device=device)
+    except (ModelError, ValueError) as error:
+        console.print(f"[red]error[/red] {error}")
+        raise typer.Exit(2) from error
+    items = _plan(inputs, output, ext, suffix, recursive)
+    sources = [item.source for item in items]
+
+    def job(item: batch.BatchItem) -> list[Path]:
+        picture = image.read(item.source)
+        return [_write_like(item, picture, generator(picture.pixels, tile=tile), sources)]
+
+    _finish(batch.run(items, job, description="translating", console=console), "translated", output)

@@ -14,6 +14,7 @@ from torch import nn
 
 from daguerre.nets.discriminators import MultiScaleDiscriminator, PatchDiscriminator
 from daguerre.nets.resnet import ResnetGenerator
+from daguerre.nets.transformer import TransformerNet
 from daguerre.nets.unet import UNet
 
 NETWORKS: dict[str, type[nn.Module]] = {
@@ -21,6 +22,7 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "resnet": ResnetGenerator,
     "patch": PatchDiscriminator,
     "multiscale": MultiScaleDiscriminator,
+    "transformer": TransformerNet,
 }
 
 
@@ -40,6 +42,7 @@ __all__ = [
     "MultiScaleDiscriminator",
     "PatchDiscriminator",
     "ResnetGenerator",
+    "TransformerNet",
     "UNet",
     "build_network",
 ]

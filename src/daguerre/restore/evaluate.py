@@ -62,13 +62,13 @@ def evaluate(
     preset: str = "moderate",
     seed: int = 0,
     pipeline: RestorePipeline | None = None,
-    extra: dict[str, Callable[[np.ndarray], np.ndarray]] | None = None,
+    extra: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] | None = None,
     sheet_size: int = 6,
 ) -> Evaluation:
     """Age each file's centre crop (seed + index), restore it, score every method against truth.
 
-    ``extra`` adds more methods (name → function of the aged image), e.g. the pipeline with
-    finishing on, so one run compares them all on the same inputs.
+    ``extra`` adds more methods (name → function of the aged image and the pipeline's result),
+    e.g. finishing applied to the result, so one run compares them all on the same inputs.
     """
     if not files:
         raise ValueError("no photos to evaluate")
@@ -84,7 +84,7 @@ def evaluate(
         result.add("classical", classical_restore(aged.aged), clean)
         result.add("daguerre", restored.image, clean)
         for name, method in (extra or {}).items():
-            result.add(name, method(aged.aged), clean)
+            result.add(name, method(aged.aged, restored.image), clean)
         if restored.mask is not None and aged.mask.any():
             result.mask.append(metrics.mask_scores(restored.mask, aged.mask > 0))
         if len(result.sheet_rows) < sheet_size:

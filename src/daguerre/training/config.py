@@ -78,6 +78,7 @@ PATH_KEYS = (
     ("data", "train_a"),
     ("data", "train_b"),
     ("data", "val_a"),
+    ("data", "style"),
     ("export", "dir"),
 )
 SCHEDULES = ("constant", "linear", "cosine")
@@ -175,7 +176,7 @@ def resolve(
         section = config
         for key in keys[:-1]:
             section = section[key]
-        if section[keys[-1]] is not None:
+        if section.get(keys[-1]) is not None:  # recipe-specific keys may be absent
             section[keys[-1]] = str(Path(os.path.expanduser(section[keys[-1]])).absolute())
     return config
 

@@ -11,12 +11,14 @@ from daguerre.training.recipes.cyclegan import CycleGAN
 from daguerre.training.recipes.damage import DamageDetection
 from daguerre.training.recipes.inpaint import Inpaint
 from daguerre.training.recipes.pix2pix import Pix2Pix
+from daguerre.training.recipes.style import Style
 
 RECIPES: dict[str, type[Recipe]] = {
     "pix2pix": Pix2Pix,
     "cyclegan": CycleGAN,
     "damage": DamageDetection,
     "inpaint": Inpaint,
+    "style": Style,
 }
 
 
@@ -35,6 +37,7 @@ __all__ = [
     "Optimize",
     "Pix2Pix",
     "Recipe",
+    "Style",
     "frozen",
     "get_recipe",
     "image_scores",

@@ -1,0 +1,186 @@
+"""One entry point for every way of styling a picture: :func:`stylize` and :class:`Stylizer`.
+
+``style`` names what the picture should look like:
+
+* ``"vintage"``: the aging engine's tone and grain without damage (:func:`daguerre.aging.vintage`);
+* a bundled model name or a ``.safetensors`` path: a trained stylizer or translator, run by the
+  ``"fast"`` method (:mod:`daguerre.style.fast`);
+* a painting (an image file or an H×W×C array): by default the ``"optimize"`` method
+  (:mod:`daguerre.style.optimize`, slow), or ``"color"``, its palette and tones alone
+  (:func:`daguerre.style.color.sliced_ot_transfer`).
+
+Every method works on RGB, so a gray photo takes on the style's colours; ``preserve_colors``
+keeps the photo's own (a gray photo stays gray). ``strength`` mixes the photo and the styled
+picture in Lab (:func:`daguerre.style.color.blend`); for vintage it scales each effect instead.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from daguerre import aging, hub
+from daguerre.image import IMAGE_SUFFIXES, read, to_rgb
+from daguerre.style import color
+from daguerre.style.fast import Generator, Progress
+from daguerre.style.optimize import optimize, resize
+
+METHODS = ("fast", "optimize", "color")
+VINTAGE = "vintage"
+MODEL_SUFFIXES = (hub.WEIGHTS_SUFFIX, hub.CARD_SUFFIX)
+_METHODS_BY_KIND = {"model": ("fast",), "painting": ("optimize", "color"), VINTAGE: ()}
+
+StyleSource = str | os.PathLike[str] | np.ndarray
+
+
+def _checked(image: np.ndarray, name: str) -> np.ndarray:
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 3 or image.shape[2] not in (1, 3) or 0 in image.shape:
+        raise ValueError(f"{name} must be an H×W×1 or H×W×3 array, got shape {image.shape}")
+    return image
+
+
+def fit_long_side(image: np.ndarray, size: int | None) -> np.ndarray:
+    """``image`` resized so that its long side is ``size`` pixels (None: unchanged)."""
+    if size is None:
+        return image
+    height, width = image.shape[:2]
+    scale = size / max(height, width)
+    return resize(image, (max(1, round(height * scale)), max(1, round(width * scale))))
+
+
+class Stylizer:
+    """Styles pictures one after another; the model or painting is loaded once.
+
+    ``method`` is ``None`` (the style's natural method: ``"fast"`` for a model, ``"optimize"``
+    for a painting) or one of :data:`METHODS`. ``size`` resizes every picture to that long side
+    first (and the result stays at that size): the scale at which brush strokes are drawn, and
+    the time the optimisation takes, follow the picture's size. ``tile`` bounds the tile of the
+    fast method; ``iterations`` (optimisation at the coarsest level) and ``seed`` (vintage grain,
+    optimisation) are passed on. Raises ``ValueError`` for a bad combination, ``ImageError`` for
+    an unreadable painting and ``hub.ModelError`` for a missing or corrupt model.
+    """
+
+    def __init__(
+        self,
+        style: StyleSource,
+        *,
+        method: str | None = None,
+        strength: float = 1.0,
+        preserve_colors: bool = False,
+        size: int | None = None,
+        tile: int | None = None,
+        device: torch.device | str = "cpu",
+        iterations: int = 200,
+        seed: int = 0,
+        directory: str | os.PathLike[str] = hub.WEIGHTS_DIR,
+    ) -> None:
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"strength must lie in [0, 1], got {strength}")
+        if size is not None and size < 16:
+            raise ValueError(f"size must be at least 16 pixels, got {size}")
+        if method is not None and method not in METHODS:
+            raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+        self.strength = strength
+        self.preserve_colors = preserve_colors
+        self.size = size
+        self.tile = tile
+        self.device = device
+        self.iterations = iterations
+        self.seed = seed
+        self.generator: Generator | None = None
+        self.painting: np.ndarray | None = None
+        if isinstance(style, np.ndarray):
+            self.painting, kind = _checked(style, "style"), "painting"
+        elif os.fspath(style) == VINTAGE:
+            kind = VINTAGE
+        elif _is_image_path(style):
+            self.painting, kind = read(style).pixels, "painting"
+        else:
+            self.generator = Generator(style, device=device, directory=directory)
+            kind = "model"
+        allowed = _METHODS_BY_KIND[kind]
+        if method is not None and method not in allowed:
+            fitting = f"use {' or '.join(allowed)}" if allowed else "it takes no method"
+            raise ValueError(f"method {method!r} does not apply to a {kind} style; {fitting}")
+        self.method = method or (allowed[0] if allowed else VINTAGE)
+
+    def __call__(self, image: np.ndarray, progress: Progress | None = None) -> np.ndarray:
+        """The styled picture, float32 in [0, 1] (RGB, or gray for a gray photo kept gray).
+
+        At strength 0 the picture itself (resized to ``size``) is returned, and nothing is run.
+
+        ``progress(done, total)`` reports tiles (fast) or iterations (optimize).
+        """
+        base = fit_long_side(_checked(image, "image"), self.size)
+        if self.strength == 0.0:
+            return base.copy()
+        if self.method == VINTAGE:
+            styled = aging.vintage(base, seed=self.seed, strength=self.strength)
+            return color.preserve_colors(styled, base) if self.preserve_colors else styled
+        rgb = to_rgb(base)
+        styled = self._method(rgb, progress)
+        if self.preserve_colors:
+            styled = color.preserve_colors(styled, base)
+        reference = base if styled.shape[2] == base.shape[2] else rgb
+        return color.blend(reference, styled, self.strength)
+
+    def _method(self, rgb: np.ndarray, progress: Progress | None) -> np.ndarray:
+        if self.generator is not None:
+            return to_rgb(self.generator(rgb, tile=self.tile, progress=progress))
+        assert self.painting is not None
+        if self.method == "color":
+            return color.sliced_ot_transfer(rgb, self.painting, seed=self.seed)
+        run = optimize(
+            rgb,
+            self.painting,
+            iterations=self.iterations,
+            seed=self.seed,
+            device=self.device,
+            progress=progress,
+        )
+        return run.image
+
+
+def _is_image_path(style: str | os.PathLike[str]) -> bool:
+    """Whether ``style`` names a painting file rather than a model."""
+    path = Path(style)
+    return path.suffix.lower() in IMAGE_SUFFIXES or (
+        path.is_file() and not path.name.endswith(MODEL_SUFFIXES)
+    )
+
+
+def stylize(
+    image: np.ndarray,
+    style: StyleSource,
+    *,
+    method: str | None = None,
+    strength: float = 1.0,
+    preserve_colors: bool = False,
+    size: int | None = None,
+    tile: int | None = None,
+    device: torch.device | str = "cpu",
+    iterations: int = 200,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Style one picture (float32 H×W×C in [0, 1]); see :class:`Stylizer` for the options.
+
+    >>> stylize(photo, "vintage", strength=0.7)  # doctest: +SKIP
+    >>> stylize(photo, "paintings/starry_night.jpg", method="color")  # doctest: +SKIP
+    """
+    stylizer = Stylizer(
+        style,
+        method=method,
+        strength=strength,
+        preserve_colors=preserve_colors,
+        size=size,
+        tile=tile,
+        device=device,
+        iterations=iterations,
+        seed=seed,
+    )
+    return stylizer(image, progress)
