@@ -308,6 +308,9 @@ def evaluate_restore(
     sheet: Annotated[
         Path | None, typer.Option(help="Write a before / after / truth sheet (PNG) here.")
     ] = None,
+    no_damage: Annotated[
+        bool, typer.Option("--no-damage", help="Evaluate without detection and inpainting.")
+    ] = False,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
 ) -> None:
     """Age clean photos with a fixed seed, restore them, and score input, classical and daguerre.
@@ -322,7 +325,7 @@ def evaluate_restore(
     from daguerre.restore.evaluate import evaluate, write_sheet
     from daguerre.restore.finish import finish
 
-    pipeline = RestorePipeline(device=device)
+    pipeline = RestorePipeline(device=device, detect_damage=not no_damage)
     try:
         result = evaluate(
             find_images([data])[:limit],
