@@ -81,6 +81,31 @@ def _file_seed(seed: int, path: Path) -> int:
     return seed ^ zlib.crc32(path.name.encode())
 
 
+def _write_like(
+    item: batch.BatchItem, picture: Image, pixels: np.ndarray, sources: list[Path]
+) -> Path:
+    """Write ``pixels`` for ``item`` with the input's bit depth and its alpha (resized to fit)."""
+    import cv2
+
+    from daguerre import image
+
+    alpha = picture.alpha
+    if alpha is not None and alpha.shape != pixels.shape[:2]:
+        size = (pixels.shape[1], pixels.shape[0])
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).clip(0.0, 1.0)
+    return image.write(
+        item.target, pixels, alpha=alpha, bit_depth=picture.bit_depth, protect=sources
+    )
+
+
+def _write_mask(item: batch.BatchItem, mask: np.ndarray, sources: list[Path]) -> Path:
+    """Write a damage mask next to ``item``'s result as ``NAME_mask.png``."""
+    from daguerre import image
+
+    target = item.target.with_name(f"{item.target.stem}_mask.png")
+    return image.write(target, mask[..., None], protect=sources)
+
+
 @app.command()
 def age(
     inputs: Inputs,
@@ -113,18 +138,9 @@ def age(
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
         result = pipeline(picture.pixels, _file_seed(seed, item.source))
-        written = [
-            image.write(
-                item.target,
-                result.aged,
-                alpha=picture.alpha,
-                bit_depth=picture.bit_depth,
-                protect=sources,
-            )
-        ]
+        written = [_write_like(item, picture, result.aged, sources)]
         if save_mask:
-            mask_path = item.target.with_name(f"{item.target.stem}_mask.png")
-            written.append(image.write(mask_path, result.mask[..., None], protect=sources))
+            written.append(_write_mask(item, result.mask, sources))
         return written
 
     _finish(batch.run(items, job, description="aging", console=console), "aged", output)
@@ -267,19 +283,10 @@ def restore(
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
         result = pipeline(picture.pixels)
-        written = [
-            image.write(
-                item.target,
-                result.image,
-                alpha=picture.alpha,
-                bit_depth=picture.bit_depth,
-                protect=sources,
-            )
-        ]
+        written = [_write_like(item, picture, result.image, sources)]
         stem = item.target.stem
         if save_mask and result.mask is not None:
-            mask_path = item.target.with_name(f"{stem}_mask.png")
-            written.append(image.write(mask_path, result.mask[..., None], protect=sources))
+            written.append(_write_mask(item, result.mask, sources))
         if compare:
             sheet = _side_by_side(picture.pixels, result.image)
             written.append(
@@ -367,23 +374,6 @@ Device = Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")]
 TileSize = Annotated[
     int | None, typer.Option(help="Tile size in pixels (default: from a memory budget).")
 ]
-
-
-def _write_like(
-    item: batch.BatchItem, picture: Image, pixels: np.ndarray, sources: list[Path]
-) -> Path:
-    """Write ``pixels`` for ``item`` with the input's bit depth and its alpha (resized to fit)."""
-    import cv2
-
-    from daguerre import image
-
-    alpha = picture.alpha
-    if alpha is not None and alpha.shape != pixels.shape[:2]:
-        size = (pixels.shape[1], pixels.shape[0])
-        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).clip(0.0, 1.0)
-    return image.write(
-        item.target, pixels, alpha=alpha, bit_depth=picture.bit_depth, protect=sources
-    )
 
 
 @app.command()
