@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from daguerre import metrics
 from daguerre.training.recipes.base import Batch, Optimize, Recipe
 
 
@@ -25,17 +26,6 @@ def soft_dice_loss(
     overlap = (probability * target).sum(dims)
     total = probability.sum(dims) + target.sum(dims)
     return (1.0 - (2.0 * overlap + eps) / (total + eps)).mean()
-
-
-def mask_scores(probability: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
-    """Precision, recall and IoU of ``probability > 0.5`` over a whole batch."""
-    predicted = probability > 0.5
-    truth = target > 0.5
-    hits = float((predicted & truth).sum())
-    precision = hits / max(float(predicted.sum()), 1.0)
-    recall = hits / max(float(truth.sum()), 1.0)
-    iou = hits / max(float((predicted | truth).sum()), 1.0)
-    return {"precision": precision, "recall": recall, "iou": iou}
 
 
 class DamageDetection(Recipe):
@@ -93,4 +83,8 @@ class DamageDetection(Recipe):
         }
 
     def scores(self, images: dict[str, torch.Tensor]) -> dict[str, float]:
-        return mask_scores(images["probability"][:, :1], images["truth"][:, :1])
+        """Mask scores of the whole batch (daguerre.metrics), its images stacked as one mask."""
+        probability, truth = (
+            images[key][:, 0].flatten(0, 1).cpu().numpy() for key in ("probability", "truth")
+        )
+        return metrics.mask_scores(probability, truth)
