@@ -101,7 +101,13 @@ def test_overrides_are_dotted_and_yaml_typed() -> None:
     assert config["train"]["steps"] == 5
     assert config["optim"]["lr"] == 1e-3 and config["optim"]["d"] == {"lr": 5e-5}
     assert config["data"]["flip"] is False and config["data"]["scale"] == [0.8, 1.0]
-    assert config["model"]["weights"] == {"adv": 1.0, "l1": 100.0, "fm": 1.0, "fft": 0.5}
+    assert config["model"]["weights"] == {
+        "adv": 1.0,
+        "l1": 100.0,
+        "fm": 1.0,
+        "fft": 0.5,
+        "tone": 0.0,
+    }
     assert config["model"]["generator"]["depth"] == 3
     assert config["model"]["generator"]["type"] == "unet"  # the rest of the spec is kept
     assert Path(config["data"]["train"]).is_absolute()
@@ -359,3 +365,20 @@ def test_a_diverging_loss_stops_with_a_clear_error(
     config = {**tiny(photos, 3, log_every=1), "recipe": "denoise", "model": {}}
     with pytest.raises(TrainingError, match="loss l1 is not finite at step 1"):
         train(config, overrides=["model.noise=.nan"], run_dir=tmp_path / "run", device="cpu")
+
+
+def test_a_time_limit_stops_validates_and_exports(photos: Path, tmp_path: Path) -> None:
+    config = tiny(photos, 500, max_minutes=1e-9)  # out of time at the first check (step 10)
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    assert "stopping at step 10: train.max_minutes reached" in (run / "train.log").read_text()
+    assert [h["step"] for h in scores(run)] == [10]
+    _, card = hub.load("pix2pix", directory=run / "export")
+    assert card.training["steps"] == 10
+
+
+def test_aging_presets_are_a_checked_list(photos: Path) -> None:
+    config = resolve_config(tiny(photos, 1), overrides=["data.preset=[light, heavy]"])
+    assert config["data"]["preset"] == ["light", "heavy"]
+    assert resolve_config(tiny(photos, 1))["data"]["preset"] == ["light"]
+    with pytest.raises(ConfigError, match=r"data\.preset must name presets"):
+        resolve_config(tiny(photos, 1), overrides=["data.preset=[light, ancient]"])

@@ -238,7 +238,7 @@ class PairedAgingDataset(_CropDataset):
         images: ImageCache,
         *,
         crop: int,
-        preset: str = "moderate",
+        preset: str | Sequence[str] = "moderate",
         damage: bool = True,
         undamaged: bool = False,
         scale: tuple[float, float] = (1.0, 1.0),
@@ -254,22 +254,29 @@ class PairedAgingDataset(_CropDataset):
 
 
 class Aging:
-    """Turns a clean crop into a training sample with :class:`AgingPipeline`."""
+    """Turns a clean crop into a training sample with :class:`AgingPipeline`.
 
-    def __init__(self, preset: str, *, damage: bool, undamaged: bool) -> None:
-        self.pipeline = AgingPipeline(preset, damage=damage)
-        self.undamaged = AgingPipeline(preset, damage=False) if undamaged else None
+    With several presets each sample draws one (uniformly, from its own RNG).
+    """
+
+    def __init__(self, preset: str | Sequence[str], *, damage: bool, undamaged: bool) -> None:
+        presets = [preset] if isinstance(preset, str) else list(preset)
+        self.pipelines = [AgingPipeline(name, damage=damage) for name in presets]
+        self.undamaged = (
+            [AgingPipeline(name, damage=False) for name in presets] if undamaged else None
+        )
 
     def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> Sample:
+        choice = int(rng.integers(len(self.pipelines))) if len(self.pipelines) > 1 else 0
         seed = int(rng.integers(0, 2**63))
-        result = self.pipeline(clean, seed)
+        result = self.pipelines[choice](clean, seed)
         sample = {
             "input": to_chw(result.aged),
             "target": to_chw(result.clean),
             "mask": torch.from_numpy(np.ascontiguousarray(result.mask, dtype=np.float32))[None],
         }
         if self.undamaged is not None:
-            sample["undamaged"] = to_chw(self.undamaged(clean, seed).aged)
+            sample["undamaged"] = to_chw(self.undamaged[choice](clean, seed).aged)
         return sample
 
 
@@ -325,7 +332,7 @@ def aging_validation(
     images: ImageCache,
     *,
     crop: int,
-    preset: str = "moderate",
+    preset: str | Sequence[str] = "moderate",
     damage: bool = True,
     undamaged: bool = False,
     seed: int = 0,

@@ -14,6 +14,7 @@ from torch import nn
 
 from daguerre.nets.discriminators import MultiScaleDiscriminator, PatchDiscriminator
 from daguerre.nets.resnet import ResnetGenerator
+from daguerre.nets.tone import TonedUNet, ToneNet
 from daguerre.nets.transformer import TransformerNet
 from daguerre.nets.unet import UNet
 
@@ -23,6 +24,8 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "patch": PatchDiscriminator,
     "multiscale": MultiScaleDiscriminator,
     "transformer": TransformerNet,
+    "tone": ToneNet,
+    "toned_unet": TonedUNet,
 }
 
 
@@ -42,6 +45,8 @@ __all__ = [
     "MultiScaleDiscriminator",
     "PatchDiscriminator",
     "ResnetGenerator",
+    "ToneNet",
+    "TonedUNet",
     "TransformerNet",
     "UNet",
     "build_network",

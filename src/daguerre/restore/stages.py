@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+import torch
 
 from daguerre import hub
+from daguerre.nets.tone import TonedUNet, ToneNet, thumbnail
 from daguerre.tiling import run_tiled
 
 if TYPE_CHECKING:
@@ -27,9 +29,9 @@ def _model(ctx: Context, name: str):
     return ctx.models[name]
 
 
-def _run(ctx: Context, name: str, stage: str, inputs: np.ndarray) -> np.ndarray:
+def _run(ctx: Context, name: str | torch.nn.Module, stage: str, inputs: np.ndarray) -> np.ndarray:
     return run_tiled(
-        _model(ctx, name),
+        _model(ctx, name) if isinstance(name, str) else name,
         inputs,
         tile=ctx.options.tile,
         device=ctx.options.device,
@@ -78,5 +80,27 @@ def inpaint(image: np.ndarray, ctx: Context) -> np.ndarray:
 
 
 def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
-    """Global restoration: noise, grain, blur, JPEG, halftone, fading and colour casts."""
-    return np.clip(_run(ctx, ENHANCE_MODEL, "enhance", image), 0.0, 1.0).astype(np.float32)
+    """Global restoration: noise, grain, blur, JPEG, halftone, fading and colour casts.
+
+    A model with a global tone stage (:class:`~daguerre.nets.TonedUNet`) sees a thumbnail of
+    the whole image once; its tone is applied in strips, then the local U-Net runs in tiles.
+    """
+    model = _model(ctx, ENHANCE_MODEL)
+    if isinstance(model, TonedUNet):
+        image = global_tone(model.tone, image, ctx.options.device)
+        model = model.local
+    return np.clip(_run(ctx, model, "enhance", image), 0.0, 1.0).astype(np.float32)
+
+
+@torch.no_grad()
+def global_tone(net: ToneNet, image: np.ndarray, device: str, rows: int = 256) -> np.ndarray:
+    """``net`` applied to an H×W×C image, parameters from its thumbnail, ``rows`` at a time."""
+    height, width = image.shape[:2]
+    whole = torch.from_numpy(image).permute(2, 0, 1)[None]
+    params = net.predict(thumbnail(whole, net.thumb_size).to(device))
+    out = np.empty_like(image, dtype=np.float32)
+    for top in range(0, height, rows):
+        piece = whole[:, :, top : top + rows].to(device)
+        toned = net.apply(piece, params, origin=(top, 0), full=(height, width))
+        out[top : top + rows] = toned[0].permute(1, 2, 0).cpu().numpy()
+    return out

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from daguerre.aging import PRESETS
 from daguerre.hub import NAME_PATTERN
 
 Config = dict[str, Any]
@@ -45,7 +46,7 @@ DEFAULTS: Config = {
         "scale": [0.5, 1.0],
         "flip": True,
         "max_side": None,
-        "preset": "moderate",
+        "preset": ["moderate"],  # aging presets; each sample draws one
         "damage": True,
         "undamaged": False,
         "val_crop": 256,
@@ -58,6 +59,7 @@ DEFAULTS: Config = {
     "schedule": {"kind": "linear", "warmup": 0, "decay_start": 0.5, "final_ratio": 0.0},
     "train": {
         "steps": 10000,
+        "max_minutes": None,  # stop (save, export) after this long, steps or not
         "amp": True,
         "grad_clip": None,
         "ema": 0.999,
@@ -170,6 +172,8 @@ def resolve(
     if data:
         config = merge(config, {"data": dict(data)})
     config = apply_overrides(config, overrides)
+    if isinstance(config.get("data", {}).get("preset"), str):
+        config["data"]["preset"] = [config["data"]["preset"]]
     _check_keys(config, base, ())
     _check_values(config)
     for keys in PATH_KEYS:
@@ -276,6 +280,7 @@ def _check_values(config: Config) -> None:
         _optional(config, "data", key, str, "a folder")
     _optional(config, "data", "max_side", int, "an integer")
     _optional(config, "train", "grad_clip", (int, float), "a number")
+    _optional(config, "train", "max_minutes", (int, float), "a number")
     _optional(config, "export", "dir", str, "a folder")
     _require(config["seed"] >= 0, "seed must be >= 0")
     data, train, schedule = config["data"], config["train"], config["schedule"]
@@ -299,6 +304,14 @@ def _check_values(config: Config) -> None:
     _require(data["batch_size"] >= 1 and data["val_count"] >= 1, "data.batch_size, val_count >= 1")
     _require(data["workers"] >= 0, "data.workers must be >= 0")
     _require(train["steps"] >= 1, "train.steps must be >= 1")
+    _require(
+        train["max_minutes"] is None or train["max_minutes"] > 0, "train.max_minutes must be > 0"
+    )
+    unknown = [p for p in data["preset"] if p not in PRESETS]
+    _require(
+        bool(data["preset"]) and not unknown,
+        f"data.preset must name presets of {sorted(PRESETS)}, got {data['preset']!r}",
+    )
     _require(0.0 <= train["ema"] < 1.0, "train.ema must be in [0, 1)")
     _require(train["keep"] >= 1, "train.keep must be >= 1")
     for key in ("log_every", "val_every", "ckpt_every"):

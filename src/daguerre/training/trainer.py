@@ -232,10 +232,15 @@ class Trainer:
                 if self.train_steps:  # the session's first step warms up: not timed
                     self.train_seconds += time.perf_counter() - tick
                 self.train_steps += 1
+                if self._out_of_time(session_start):
+                    monitor.line(f"stopping at step {self.step}: train.max_minutes reached")
+                    self.total = self.step  # the last step: validate, save, export
                 if self._due(train["val_every"]):
                     self._validate(monitor)
                 if self._due(train["ckpt_every"]):
                     self._save(time.perf_counter() - session_start)
+                if self.step == self.total:
+                    break
                 tick = time.perf_counter()
             if self.scores is None:
                 self._validate(monitor)
@@ -246,6 +251,13 @@ class Trainer:
                 monitor.line(self._summary())
         self.dist.barrier()
         return self.run_dir
+
+    def _out_of_time(self, session_start: float) -> bool:
+        """Whether this session has used up ``train.max_minutes`` (rank 0's clock decides)."""
+        limit = self.config["train"]["max_minutes"]
+        if limit is None or self.step % 10:
+            return False
+        return bool(self.dist.broadcast(time.perf_counter() - session_start > 60.0 * limit))
 
     def _header(self) -> str:
         data = self.config["data"]

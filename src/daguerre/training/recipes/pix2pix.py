@@ -3,8 +3,9 @@
 A U-Net generator and a conditional PatchGAN that judges ``concat(input, image)``.
 The generator loss is ``adv·GAN + l1·L1`` (L1 weight 100 as in the paper), plus,
 when their weights are non-zero, pix2pixHD feature matching (``fm``) on the
-discriminator's activations and a spectral L1 (``fft``) against blur. The
-discriminator objective is halved, as in the paper.
+discriminator's activations, a spectral L1 (``fft``) against blur and, for a
+``toned_unet`` generator, an L1 on 4×4 means of its global tone stage (``tone``).
+The discriminator objective is halved, as in the paper.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from daguerre import losses
@@ -32,7 +34,7 @@ class Pix2Pix(Recipe):
             },
             "discriminator": {"type": "patch", "base_channels": 64, "n_layers": 3},
             "gan_mode": "nonsaturating",
-            "weights": {"adv": 1.0, "l1": 100.0, "fm": 0.0, "fft": 0.0},
+            "weights": {"adv": 1.0, "l1": 100.0, "fm": 0.0, "fft": 0.0, "tone": 0.0},
         },
     }
 
@@ -53,7 +55,11 @@ class Pix2Pix(Recipe):
 
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
         source, target = batch["input"], batch["target"]
-        fake = self.nets["g"](source)
+        w = self.weights
+        if w.get("tone"):  # a toned_unet generator: also supervise its global tone stage
+            fake, toned = self.nets["g"](source, with_tone=True)
+        else:
+            fake, toned = self.nets["g"](source), None
         real_pair = torch.cat([source, target], dim=1)
 
         d = self.nets["d"]
@@ -61,7 +67,6 @@ class Pix2Pix(Recipe):
         d_loss = 0.5 * self.adversarial.discriminator(d(real_pair), fake_logits)
         optimize("d", d_loss)
 
-        w = self.weights
         d_plain = self.raw["d"]
         with frozen(d_plain):
             fake_feats = d_plain.features(torch.cat([source, fake], dim=1))
@@ -75,6 +80,10 @@ class Pix2Pix(Recipe):
                 terms["g_fm"] = w["fm"] * losses.feature_matching(real_feats, fake_feats)
             if w["fft"]:
                 terms["g_fft"] = w["fft"] * losses.fft_loss(fake, target)
+            if toned is not None:  # tone is judged on 4×4 means: noise is the U-Net's job
+                terms["g_tone"] = w["tone"] * losses.l1(
+                    F.avg_pool2d(toned, 4), F.avg_pool2d(target.float(), 4)
+                )
         optimize("g", torch.stack([t.float() for t in terms.values()]).sum())
         return {"d": d_loss, **terms}
 

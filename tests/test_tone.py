@@ -1,0 +1,117 @@
+"""Global tone stage: identity at start, strip-invariant, learns a cast, runs in the pipeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from test_data import write_shapes
+from test_training import tiny
+
+from daguerre import hub
+from daguerre.nets import TonedUNet, ToneNet, build_network
+from daguerre.nets.tone import apply_curves, thumbnail
+from daguerre.restore import RestorePipeline
+from daguerre.restore.stages import global_tone
+from daguerre.training import train
+
+TINY_UNET = {"base_channels": 4, "depth": 2, "norm": "none", "out_activation": "sigmoid"}
+
+
+def perturbed(net: torch.nn.Module, seed: int, scale: float = 0.05) -> torch.nn.Module:
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            parameter.add_(scale * torch.randn(parameter.shape, generator=generator))
+    return net.eval()
+
+
+def test_a_fresh_tone_net_is_the_identity() -> None:
+    x = torch.rand(2, 3, 37, 53)
+    torch.testing.assert_close(ToneNet(width=8)(x), x, atol=1e-6, rtol=0)
+
+
+def test_curves_are_monotone_and_span_zero_to_one() -> None:
+    net = perturbed(ToneNet(width=8), seed=0, scale=0.5)
+    knots = net.predict(torch.rand(3, 3, 128, 128))["knots"]
+    assert torch.all(knots[..., 1:] >= knots[..., :-1])
+    torch.testing.assert_close(knots[..., 0], torch.zeros_like(knots[..., 0]))
+    torch.testing.assert_close(knots[..., -1], torch.ones_like(knots[..., -1]))
+    ramp = torch.linspace(0, 1, 101).expand(1, 3, 1, 101)
+    assert torch.all(torch.diff(apply_curves(ramp, knots[:1]), dim=-1) >= 0)
+
+
+def test_pieces_toned_apart_match_the_whole() -> None:
+    net = perturbed(ToneNet(width=8), seed=1, scale=0.3)
+    x = torch.rand(1, 3, 90, 70)
+    with torch.no_grad():
+        params = net.predict(thumbnail(x, net.thumb_size))
+        whole = net.apply(x, params)
+        pieces = [
+            torch.cat(
+                [
+                    net.apply(x[..., r : r + 40, c : c + 30], params, (r, c), (90, 70))
+                    for c in range(0, 70, 30)
+                ],
+                dim=-1,
+            )
+            for r in range(0, 90, 40)
+        ]
+    assert (whole - x).abs().mean() > 0.01  # the parameters do change the image
+    torch.testing.assert_close(torch.cat(pieces, dim=-2), whole, atol=1e-6, rtol=0)
+
+
+def test_tone_net_learns_to_undo_a_fade_and_cast() -> None:
+    torch.manual_seed(0)
+    net = ToneNet(width=8)
+    optimizer = torch.optim.Adam(net.parameters(), lr=3e-3)
+    clean = torch.rand(8, 3, 32, 32) ** 2
+    aged = 0.15 + 0.6 * clean * torch.tensor([1.0, 0.9, 0.7])[:, None, None]
+    before = F.l1_loss(aged, clean).item()
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = F.l1_loss(net(aged), clean)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < 0.2 * before
+
+
+def test_toned_unet_rebuilds_from_its_spec_and_returns_both_stages() -> None:
+    net = TonedUNet(tone={"width": 8}, unet=TINY_UNET)
+    twin = build_network(net.spec)
+    twin.load_state_dict(net.state_dict())
+    x = torch.rand(1, 3, 24, 40)
+    out, toned = net(x, with_tone=True)
+    torch.testing.assert_close(twin(x), out)
+    torch.testing.assert_close(toned, x, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("tile", [None, 80])
+def test_pipeline_runs_the_tone_once_then_the_local_net_in_tiles(tmp_path, tile) -> None:
+    net = perturbed(TonedUNet(tone={"width": 8}, unet={**TINY_UNET, "depth": 0}), seed=2, scale=0.2)
+    hub.export(net, "restore-enhance", {"task": "enhance"}, directory=tmp_path)
+    loaded, _ = hub.load("restore-enhance", directory=tmp_path)
+    photo = np.random.default_rng(0).random((70, 60, 3), dtype=np.float32)
+    restored = RestorePipeline(weights_dir=tmp_path, detect_damage=False, tile=tile)(photo).image
+    with torch.no_grad():
+        expected = loaded(torch.from_numpy(photo).permute(2, 0, 1)[None])[0].permute(1, 2, 0)
+    np.testing.assert_allclose(restored, expected.numpy(), atol=1e-5)
+
+
+def test_global_tone_in_strips_matches_one_pass() -> None:
+    net = perturbed(ToneNet(width=8), seed=3, scale=0.3)
+    photo = np.random.default_rng(1).random((50, 33, 3), dtype=np.float32)
+    np.testing.assert_allclose(
+        global_tone(net, photo, "cpu", rows=7), global_tone(net, photo, "cpu", rows=64), atol=1e-6
+    )
+
+
+def test_pix2pix_trains_a_toned_unet_with_its_tone_loss(tmp_path) -> None:
+    config = tiny(write_shapes(tmp_path / "photos", 8, size=(64, 64)), steps=3)
+    config["model"]["generator"] = {"type": "toned_unet", "tone": {"width": 8}, "unet": TINY_UNET}
+    config["model"]["weights"] = {"tone": 1.0}
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    assert " g_tone " in (run / "train.log").read_text()
+    model, _ = hub.load("pix2pix", directory=run / "export")
+    assert isinstance(model, TonedUNet)
