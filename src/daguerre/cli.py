@@ -370,6 +370,67 @@ def evaluate_restore(
         console.print(f"sheet → {escape(str(sheet))}")
 
 
+@evaluate_app.command("style")
+def evaluate_style(
+    data: Annotated[Path, typer.Option(help="Folder of photos to restyle.")],
+    styles: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of the paintings: the file named in a model's card, else NAME.jpg for "
+            "style-NAME (- read as _). Default: the project's ../shared/data/styles."
+        ),
+    ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="A style model to evaluate (repeatable). Default: every bundled one."),
+    ] = None,
+    size: Annotated[int, typer.Option(min=16, help="Long side of the photos, in pixels.")] = 512,
+    limit: Annotated[int | None, typer.Option(help="Use at most this many photos.")] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
+) -> None:
+    """Score each fast style, a colour transfer and the photo itself against the painting.
+
+    style / texture: distance of the picture and of its fine detail to the painting (lower: closer).
+    edge-SSIM: how much of the photo's drawing the picture keeps, higher keeps more.
+    """
+    from rich.progress import Progress
+
+    from daguerre.hub import ModelError
+    from daguerre.image import find_images
+    from daguerre.style.evaluate import DEFAULT_STYLES, evaluate
+
+    try:
+        photos = find_images([data])[:limit]
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("styling", total=None)
+            result = evaluate(
+                photos,
+                model or None,
+                styles=styles or DEFAULT_STYLES,
+                size=size,
+                device=device,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except (ImageError, ModelError, OSError, ValueError) as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
+    table = Table(title=f"style on {len(photos)} photos of {escape(str(data))} at {size} px")
+    for column in ("model", "method", "style", "texture", "edge-SSIM", "s/MP"):
+        table.add_column(column, justify="left" if column in ("model", "method") else "right")
+    for name, methods in result.summary().items():
+        for method, scores in methods.items():
+            speed = result.seconds_per_megapixel[name] if method == "fast model" else None
+            table.add_row(
+                name,
+                method,
+                f"{scores['style']:.4g}",
+                f"{scores['texture']:.4g}",
+                f"{scores['edge_ssim']:.3f}",
+                "" if speed is None else f"{speed:.3f}",
+            )
+    Console().print(table)
+
+
 Device = Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")]
 TileSize = Annotated[
     int | None, typer.Option(help="Tile size in pixels (default: from a memory budget).")

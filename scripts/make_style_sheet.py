@@ -1,0 +1,109 @@
+"""Write docs/styles.png: three photos restyled by every bundled fast style.
+
+The top row shows each style's painting (found as ``daguerre eval style`` finds it); below it
+one row per photo: the photo, then each style's output. Each photo's centre square is styled
+at ``--size`` pixels (the scale of the brush strokes); everything is shown in square cells of
+at most ``--cell`` pixels, shrunk as needed to keep the PNG under ``--max-mb``. The photos are
+from ``../shared/data/photos/val``.
+
+    python scripts/make_style_sheet.py [--output docs/styles.png] [--cell 256] [--size 512]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+from make_aging_gallery import _labelled, _to_bgr8
+
+from daguerre import hub
+from daguerre.image import read, to_rgb
+from daguerre.style import Stylizer
+from daguerre.style.evaluate import DEFAULT_STYLES, painting_path, style_models
+from daguerre.style.pipeline import fit_long_side
+
+PHOTOS = (  # dogs at a window, a waterfall, a building on a square
+    "deb_lomiri__friends_by_Aitzol_Berasategi.jpg",
+    "sunhays80__img_073_SRF_8_HR.jpg",
+    "urban100__img_070_SRF_4_HR.jpg",
+)
+GAP = 4  # white pixels between cells
+SHRINK_STEP = 16  # pixels taken off the cell each time the sheet is too heavy
+
+Column = tuple[str, np.ndarray | None, list[np.ndarray]]  # title, top picture, pictures below
+
+
+def square(pixels: np.ndarray, side: int) -> np.ndarray:
+    """The RGB centre square of ``pixels``, resized to ``side``."""
+    height, width = pixels.shape[:2]
+    edge = min(height, width)
+    top, left = (height - edge) // 2, (width - edge) // 2
+    return fit_long_side(to_rgb(pixels[top : top + edge, left : left + edge]), side)
+
+
+def stack(parts: list[np.ndarray], axis: int) -> np.ndarray:
+    """``parts`` (BGR uint8) joined along ``axis`` with white gaps between them."""
+    shape = list(parts[0].shape)
+    shape[axis] = GAP
+    gap = np.full(shape, 255, np.uint8)
+    return np.concatenate([x for part in parts for x in (part, gap)][:-1], axis=axis)
+
+
+def compose(columns: list[Column], cell: int) -> np.ndarray:
+    """The sheet (BGR uint8): each column's labelled top cell (blank if None) over its pictures."""
+    blank = np.full((cell, cell, 3), 255, np.uint8)
+    parts = []
+    for title, top, pictures in columns:
+        head = blank if top is None else _to_bgr8(fit_long_side(top, cell))
+        cells = [_labelled(head, title)]
+        cells += [_to_bgr8(fit_long_side(picture, cell)) for picture in pictures]
+        parts.append(stack(cells, axis=0))
+    return stack(parts, axis=1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=Path, default=Path("../shared/data/photos/val"))
+    parser.add_argument("--styles", type=Path, default=DEFAULT_STYLES, help="paintings folder")
+    parser.add_argument("--weights", type=Path, default=hub.WEIGHTS_DIR, help="models folder")
+    parser.add_argument("--output", type=Path, default=Path("docs/styles.png"))
+    parser.add_argument("--cell", type=int, default=256, help="largest side of a cell shown")
+    parser.add_argument("--size", type=int, default=512, help="side at which photos are styled")
+    parser.add_argument("--max-mb", type=float, default=1.5, help="largest PNG size")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    names = style_models(args.weights)
+    if not names:
+        raise SystemExit(f"no style model in {args.weights}")
+    try:
+        paintings = {
+            name: painting_path(hub.read_card(hub.model_paths(name, args.weights)[1]), args.styles)
+            for name in names
+        }
+    except FileNotFoundError as error:
+        raise SystemExit(str(error)) from error
+    photos = [square(read(args.photos / name).pixels, args.size) for name in PHOTOS]
+    columns: list[Column] = [("photo", None, photos)]
+    for name, painting in paintings.items():
+        stylizer = Stylizer(name, device=args.device, directory=args.weights)
+        outputs = [stylizer(photo) for photo in photos]
+        top = square(read(painting).pixels, args.cell)
+        columns.append((name.removeprefix("style-"), top, outputs))
+        print(f"styled with {name}")
+    cell = args.cell
+    while True:
+        sheet = compose(columns, cell)
+        encoded = cv2.imencode(".png", sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])[1]
+        if encoded.size <= args.max_mb * 1e6 or cell <= SHRINK_STEP:
+            break
+        cell -= SHRINK_STEP
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(encoded.tobytes())
+    megabytes = encoded.size / 1e6
+    print(f"{args.output}: {sheet.shape[1]}×{sheet.shape[0]}, {cell}-px cells, {megabytes:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
