@@ -387,3 +387,28 @@ def test_eval_restore_without_weights_is_a_clean_error(runner, photos, tmp_path,
     result = invoke(runner, "eval", "restore", "--data", photos, "--limit", "1")
     assert_clean_exit(result, 2)
     assert "restore-damage.safetensors" in result.output
+
+
+def test_restore_and_eval_take_another_weights_folder(runner, photos, tmp_path, monkeypatch):
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "empty")
+    folder = export(
+        tmp_path / "mine", damage=bright_detector(), inpaint=constant_painter(), enhance=enhancer()
+    )
+    result = invoke(
+        runner,
+        "eval",
+        "restore",
+        "--data",
+        photos,
+        "--limit",
+        "1",
+        "--weights",
+        folder,
+        "--mask-threshold",
+        "0.9",
+    )
+    assert_clean_exit(result, 0)
+    assert "restoration on 1 photos" in result.output
+    result = invoke(runner, "restore", photos, "--output", tmp_path / "out", "--weights", folder)
+    assert_clean_exit(result, 0)
+    assert len(names(tmp_path / "out")) == len(list(photos.glob("*.*")))  # not recursive

@@ -225,6 +225,15 @@ def _side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.concatenate([before, gutter, after], axis=1)
 
 
+WeightsDir = Annotated[
+    Path | None,
+    typer.Option(help="Folder of restore-* models to use (default: the bundled ones)."),
+]
+MaskThreshold = Annotated[
+    float, typer.Option(min=0.0, max=1.0, help="Damage probability above which pixels are filled.")
+]
+
+
 @app.command()
 def restore(
     inputs: Inputs,
@@ -255,6 +264,8 @@ def restore(
         bool, typer.Option("--compare", help="Also write a before/after as NAME_compare.jpg.")
     ] = False,
     recursive: Recursive = False,
+    weights: WeightsDir = None,
+    mask_threshold: MaskThreshold = 0.5,
 ) -> None:
     """Restore old photos: find and fill scratches, dust, cracks and tears, then clean them."""
     from daguerre import image
@@ -273,8 +284,10 @@ def restore(
         enhance=not no_enhance,
         finish=finish,
         mask=user_mask,
+        mask_threshold=mask_threshold,
         device=device,
         tile=tile,
+        weights_dir=weights,
     )
     pipeline = RestorePipeline(options)
     items = _plan(inputs, output, ext, suffix, recursive)
@@ -319,6 +332,8 @@ def evaluate_restore(
         bool, typer.Option("--no-damage", help="Evaluate without detection and inpainting.")
     ] = False,
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
+    weights: WeightsDir = None,
+    mask_threshold: MaskThreshold = 0.5,
 ) -> None:
     """Age clean photos with a fixed seed, restore them, and score input, classical and daguerre.
 
@@ -332,7 +347,12 @@ def evaluate_restore(
     from daguerre.restore.evaluate import evaluate, write_sheet
     from daguerre.restore.finish import finish
 
-    pipeline = RestorePipeline(device=device, detect_damage=not no_damage)
+    pipeline = RestorePipeline(
+        device=device,
+        detect_damage=not no_damage,
+        weights_dir=weights,
+        mask_threshold=mask_threshold,
+    )
     try:
         result = evaluate(
             find_images([data])[:limit],
