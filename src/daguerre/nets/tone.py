@@ -22,6 +22,8 @@ from daguerre.nets.blocks import init_weights
 from daguerre.nets.unet import UNet
 
 ToneParams = dict[str, torch.Tensor]
+# Where the black point, white point, midtones and casts show: the thumbnail's channel quantiles.
+QUANTILES = (0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.98, 0.995)
 
 
 def thumbnail(image: torch.Tensor, size: int) -> torch.Tensor:
@@ -30,11 +32,15 @@ def thumbnail(image: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def apply_curves(x: torch.Tensor, knots: torch.Tensor) -> torch.Tensor:
-    """Per-channel piecewise-linear curves: ``knots`` is N×C×(K+1) over [0, 1] evenly."""
+    """Per-channel piecewise-linear curves: ``knots`` is N×C×(K+1) over [0, 1] evenly.
+
+    Values outside [0, 1] follow the end segments' lines: a hard clamp would stop the
+    gradient there, and a tone stage that overshoots could never come back.
+    """
     n, c, h, w = x.shape
     segments = knots.shape[-1] - 1
-    position = x.clamp(0.0, 1.0).reshape(n, c, h * w) * segments
-    index = position.floor().clamp(max=segments - 1)
+    position = x.reshape(n, c, h * w) * segments
+    index = position.floor().clamp(0, segments - 1)
     fraction = position - index
     index = index.long()
     low = torch.gather(knots, 2, index)
@@ -91,7 +97,8 @@ class ToneNet(nn.Module):
         for inp, out in itertools.pairwise(widths):
             layers += [nn.Conv2d(inp, out, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
         self.encoder = nn.Sequential(*layers)
-        features = 2 * widths[-1]  # mean and standard deviation of the last map
+        # mean and standard deviation of the last map, and each channel's quantiles
+        features = 2 * widths[-1] + channels * len(QUANTILES)
         count = channels * channels + channels + channels * knots
         self.mlp = nn.Sequential(nn.Linear(features, 128), nn.LeakyReLU(0.2), nn.Linear(128, count))
         self.gain_head = nn.Conv2d(widths[-1], channels, 1)
@@ -104,7 +111,9 @@ class ToneNet(nn.Module):
         """Parameters from a thumbnail (N×C×S×S, S = ``thumb_size``)."""
         c, k = self.channels, self.knots
         maps = self.encoder(thumb)
-        pooled = torch.cat([maps.mean((2, 3)), maps.std((2, 3))], dim=1)
+        levels = torch.tensor(QUANTILES, device=thumb.device)
+        quantiles = torch.quantile(thumb.float().flatten(2), levels, dim=2).permute(1, 2, 0)
+        pooled = torch.cat([maps.mean((2, 3)), maps.std((2, 3)), quantiles.flatten(1)], dim=1)
         raw = self.mlp(pooled).float()
         matrix = torch.eye(c, device=raw.device) + raw[:, : c * c].reshape(-1, c, c)
         bias = raw[:, c * c : c * c + c]
