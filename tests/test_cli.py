@@ -213,7 +213,9 @@ def test_age_is_deterministic_per_seed(runner, photos, tmp_path):
 def test_restore_writes_results_masks_and_comparisons(runner, photos, tiny_models, tmp_path):
     out = tmp_path / "out"
     sources = [photos / name for name in ("colour.png", "gray.png", "deep.png", "rgba.png")]
-    result = invoke(runner, "restore", *sources, "-o", out, "--save-mask", "--compare")
+    result = invoke(
+        runner, "restore", *sources, "-o", out, "--save-mask", "--compare", "--max-hole", "1"
+    )
     assert_clean_exit(result, 0)
     assert "restored 4 file(s)" in result.output
     stems = ("colour", "gray", "deep", "rgba")

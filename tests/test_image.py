@@ -693,6 +693,20 @@ def test_looks_gray_tells_black_and_white_from_sepia(rng: np.random.Generator) -
     assert not image.looks_gray(colour)
 
 
+def test_looks_toned_finds_sepia_and_cyanotype_prints_not_colour_photos(
+    rng: np.random.Generator,
+) -> None:
+    luma = cv2.GaussianBlur(rng.random((120, 160), dtype=np.float32), (0, 0), 4)[..., None]
+    bw = np.repeat(0.1 + 0.8 * (luma - luma.min()) / np.ptp(luma), 3, axis=2)
+    for tint in ([1.07, 0.95, 0.80], [0.80, 0.92, 1.08]):  # sepia, cyanotype
+        toned = np.clip(bw * np.array(tint, dtype=np.float32), 0, 1)
+        assert image.looks_toned(toned) and not image.looks_gray(toned)
+    blobs = cv2.GaussianBlur(rng.random((120, 160, 3), dtype=np.float32), (0, 0), 6)
+    colour = np.clip(0.5 + 4.0 * (blobs - blobs.mean()), 0, 1)  # several hues
+    assert not image.looks_toned(colour)
+    assert not image.looks_toned(luma)  # one channel: gray, not toned
+
+
 def test_lab_conversions() -> None:
     rgb = np.array([[[1, 1, 1], [0, 0, 0], [1, 0, 0]]], dtype=np.float32)
     lab = image.rgb_to_lab(rgb)

@@ -155,6 +155,13 @@ def test_black_and_white_scan_stays_neutral(random_weights):
     assert np.abs(coloured[..., 0] - coloured[..., 2]).max() > 0.05
 
 
+def test_a_sepia_print_comes_back_neutral(random_weights):
+    gray = smooth_photo(32, 40, 1)
+    sepia = np.clip(gray * np.array([1.07, 0.95, 0.78], np.float32), 0.0, 1.0)
+    restored = RestorePipeline(weights_dir=random_weights)(sepia).image
+    np.testing.assert_array_equal(restored[..., 0], restored[..., 2])
+
+
 def test_user_mask_of_the_wrong_size_is_rejected(weights):
     pipeline = RestorePipeline(weights_dir=weights, mask=np.zeros((10, 12), np.float32))
     with pytest.raises(ValueError, match="12×10"):
@@ -197,8 +204,8 @@ def test_inpainting_changes_only_the_grown_mask(weights):
 
 def test_detected_damage_is_filled_and_the_rest_kept(weights):
     photo = smooth_photo(32, 40)
-    photo[12, 3:37] = 1.0  # a 1-px white scratch
-    result = RestorePipeline(weights_dir=weights)(photo)
+    photo[12, 3:37] = 1.0  # a 1-px white scratch (2.7 % of this tiny picture)
+    result = RestorePipeline(weights_dir=weights, max_hole=1.0)(photo)
     scratch = np.zeros((32, 40), bool)
     scratch[12, 3:37] = True
     np.testing.assert_array_equal(result.mask > 0.5, scratch)
@@ -244,7 +251,7 @@ def test_each_model_is_loaded_once_per_pipeline(weights, monkeypatch):
         return real_load(name, **kwargs)
 
     monkeypatch.setattr(hub, "load", counting_load)
-    pipeline = RestorePipeline(weights_dir=weights)
+    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0)
     photo = smooth_photo(24, 32)
     photo[4, :] = 1.0
     pipeline(photo)
@@ -435,3 +442,16 @@ def test_evaluate_and_sheet_refuse_empty_input(weights, tmp_path):
     with pytest.raises(ValueError, match="no rows"):
         write_sheet(Evaluation(), tmp_path / "sheet.png")
     assert not (tmp_path / "sheet.png").exists()
+
+
+def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weights):
+    photo = smooth_photo(40, 50)
+    photo[5, 2:48] = 1.0  # a thin scratch: 46 px, 2.3 % of the picture
+    photo[20:36, 10:40] = 1.0  # a bright block: 480 px, 24 %
+    limited = RestorePipeline(weights_dir=weights, enhance=False, max_hole=0.05)(photo)
+    assert np.allclose(limited.image[5, 2:48], FILL)
+    np.testing.assert_array_equal(limited.image[24:32, 15:35], photo[24:32, 15:35])
+    unlimited = RestorePipeline(weights_dir=weights, enhance=False, max_hole=1.0)(photo)
+    assert np.allclose(unlimited.image[24:32, 15:35], FILL)
+    users = RestorePipeline(weights_dir=weights, enhance=False, mask=limited.mask, max_hole=0.05)
+    assert np.allclose(users(photo).image[24:32, 15:35], FILL)

@@ -232,6 +232,14 @@ WeightsDir = Annotated[
 MaskThreshold = Annotated[
     float, typer.Option(min=0.0, max=1.0, help="Damage probability above which pixels are filled.")
 ]
+MaxHole = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Largest detected region filled, as a fraction of the picture (1: no limit).",
+    ),
+]
 
 
 @app.command()
@@ -266,6 +274,7 @@ def restore(
     recursive: Recursive = False,
     weights: WeightsDir = None,
     mask_threshold: MaskThreshold = 0.5,
+    max_hole: MaxHole = 0.01,
 ) -> None:
     """Restore old photos: find and fill scratches, dust, cracks and tears, then clean them."""
     from daguerre import image
@@ -285,6 +294,7 @@ def restore(
         finish=finish,
         mask=user_mask,
         mask_threshold=mask_threshold,
+        max_hole=max_hole,
         device=device,
         tile=tile,
         weights_dir=weights,
@@ -334,6 +344,7 @@ def evaluate_restore(
     device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
     weights: WeightsDir = None,
     mask_threshold: MaskThreshold = 0.5,
+    max_hole: MaxHole = 0.01,
 ) -> None:
     """Age clean photos with a fixed seed, restore them, and score input, classical and daguerre.
 
@@ -352,6 +363,7 @@ def evaluate_restore(
         detect_damage=not no_damage,
         weights_dir=weights,
         mask_threshold=mask_threshold,
+        max_hole=max_hole,
     )
     try:
         result = evaluate(

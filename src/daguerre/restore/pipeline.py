@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from daguerre.image import looks_gray, to_gray, to_rgb
+from daguerre.image import looks_gray, looks_toned, to_gray, to_rgb
 from daguerre.restore import stages
 from daguerre.restore.finish import finish
 
@@ -25,6 +25,9 @@ class RestoreOptions:
     finish: bool = False
     mask: np.ndarray | None = None  # a user mask (H×W, 1 = damaged) replaces detection
     mask_threshold: float = 0.5
+    # detected regions larger than this fraction of the picture are not filled: on real scans
+    # such regions are bright, flat areas (a white dress, a sky) far more often than tears
+    max_hole: float = 0.01
     device: str = "cpu"
     tile: int | None = None
     memory_budget_mb: int | None = 1024
@@ -93,7 +96,8 @@ class RestorePipeline:
         if image.ndim != 3 or image.shape[-1] not in (1, 3):
             raise ValueError(f"expected an H×W×1 or H×W×3 image, got shape {image.shape}")
         ctx = Context(self.options, progress=progress, models=self._models)
-        ctx.monochrome = image.shape[-1] == 1 or looks_gray(image)
+        # toned prints (sepia, cyanotype) are black-and-white photos too: they come back neutral
+        ctx.monochrome = image.shape[-1] == 1 or looks_gray(image) or looks_toned(image)
         work = to_rgb(image.astype(np.float32, copy=False))
         for name, stage in self.stages():
             work = stage(work, ctx)

@@ -59,13 +59,26 @@ def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
 
 
 def holes(ctx: Context) -> np.ndarray:
-    """The binary fill mask: the probability over the threshold, grown by ``MASK_GROW``."""
+    """The binary fill mask: the probability over the threshold, grown by ``MASK_GROW``.
+
+    Of a detected mask (not a user's) only regions up to ``max_hole`` of the picture are kept.
+    """
     assert ctx.mask is not None
     binary = (ctx.mask > ctx.options.mask_threshold).astype(np.uint8)
+    if ctx.options.mask is None and ctx.options.max_hole < 1.0:
+        binary = small_regions(binary, ctx.options.max_hole)
     if MASK_GROW:
         size = 2 * MASK_GROW + 1
         binary = cv2.dilate(binary, np.ones((size, size), np.uint8))
     return binary.astype(np.float32)
+
+
+def small_regions(binary: np.ndarray, max_fraction: float) -> np.ndarray:
+    """``binary`` (uint8 0/1) without its 8-connected regions larger than ``max_fraction``."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    keep = stats[:, cv2.CC_STAT_AREA] <= max_fraction * binary.size
+    keep[0] = False  # the background
+    return keep[labels].astype(np.uint8)
 
 
 def inpaint(image: np.ndarray, ctx: Context) -> np.ndarray:
