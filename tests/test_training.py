@@ -382,3 +382,18 @@ def test_aging_presets_are_a_checked_list(photos: Path) -> None:
     assert resolve_config(tiny(photos, 1))["data"]["preset"] == ["light"]
     with pytest.raises(ConfigError, match=r"data\.preset must name presets"):
         resolve_config(tiny(photos, 1), overrides=["data.preset=[light, ancient]"])
+
+
+def test_init_starts_the_generator_from_an_exported_model(photos: Path, tmp_path: Path) -> None:
+    first = train(tiny(photos, 2), run_dir=tmp_path / "first", device="cpu")
+    exported = first / "export" / "pix2pix.safetensors"
+    config = tiny(photos, 2, init=str(exported))
+    config["optim"] = {"lr": 0.0}  # nothing moves: the export must be the initial weights
+    again = train(config, run_dir=tmp_path / "again", device="cpu")
+    before, after = weights(first / "export"), weights(again / "export")
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[key], after[key]) for key in before)
+    config = tiny(photos, 2, init=str(exported))
+    config["model"]["generator"]["base_channels"] = 4
+    with pytest.raises(TrainingError, match=r"train\.init"):
+        train(config, run_dir=tmp_path / "other", device="cpu")

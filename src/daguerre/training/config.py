@@ -60,6 +60,7 @@ DEFAULTS: Config = {
     "train": {
         "steps": 10000,
         "max_minutes": None,  # stop (save, export) after this long, steps or not
+        "init": None,  # start the generator from this exported model (fine-tuning)
         "amp": True,
         "grad_clip": None,
         "ema": 0.999,

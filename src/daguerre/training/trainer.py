@@ -105,6 +105,8 @@ class Trainer:
                 f"recipe {config['recipe']} must build its generator {self.recipe.generator!r}"
                 f" and no net called {EMA_NAME!r}"
             )
+        if train["init"] and not resume:
+            self._initialise(train["init"])
         self.ema = EMA(self.raw[self.recipe.generator], train["ema"])
         self.optimizers, self.params, self.base_lr = self._build_optimizers()
         torch.manual_seed(config["seed"] + 1 + self.dist.rank)  # stochastic layers, per rank
@@ -125,6 +127,20 @@ class Trainer:
         self.scores: dict[str, float] | None = None
 
     # ------------------------------------------------------------------ setup
+
+    def _initialise(self, source: str) -> None:
+        """Start the generator from an exported model (a hub name or a .safetensors path)."""
+        try:
+            model, _ = hub.load(source)
+        except hub.ModelError as error:
+            raise TrainingError(f"train.init: {error}") from error
+        generator = self.raw[self.recipe.generator]
+        if model.spec != getattr(generator, "spec", None):
+            raise TrainingError(
+                f"train.init: {source} is a {model.spec}, the config builds a "
+                f"{getattr(generator, 'spec', type(generator).__name__)}"
+            )
+        generator.load_state_dict(model.state_dict())
 
     def _build_optimizers(
         self,
