@@ -29,9 +29,10 @@ def _model(ctx: Context, name: str):
     return ctx.models[name]
 
 
-def _run(ctx: Context, name: str | torch.nn.Module, stage: str, inputs: np.ndarray) -> np.ndarray:
+def _run(ctx: Context, model: str | torch.nn.Module, stage: str, inputs: np.ndarray) -> np.ndarray:
+    """``model`` (a bundled model's name, or a network) run over ``inputs`` in tiles."""
     return run_tiled(
-        _model(ctx, name) if isinstance(name, str) else name,
+        _model(ctx, model) if isinstance(model, str) else model,
         inputs,
         tile=ctx.options.tile,
         device=ctx.options.device,
