@@ -37,6 +37,7 @@ docs: setup ## regenerate the pictures in docs/
 	$(BIN)/python scripts/make_samples.py
 	$(BIN)/python scripts/make_aging_gallery.py
 	$(BIN)/python scripts/make_restore_sheet.py
+	$(BIN)/python scripts/make_style_sheet.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache
