@@ -19,9 +19,8 @@ import numpy as np
 
 from daguerre import image as imageio
 from daguerre import metrics
-from daguerre.aging import AgingPipeline
 from daguerre.restore import RestorePipeline
-from daguerre.restore.evaluate import centre_crop
+from daguerre.restore.evaluate import aged_samples
 
 
 def oracle_affine(aged: np.ndarray, clean: np.ndarray) -> np.ndarray:
@@ -43,11 +42,11 @@ def main() -> None:
     parser.add_argument("--preset", default="moderate")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    aging, pipeline = AgingPipeline(args.preset), RestorePipeline()
+    pipeline = RestorePipeline()
     scores: dict[str, list[tuple[float, float]]] = {}
-    for index, path in enumerate(imageio.find_images([args.data])):
-        clean = imageio.to_rgb(centre_crop(imageio.read(path).pixels))
-        aged = aging(clean, args.seed + index).aged
+    files = imageio.find_images([args.data])
+    for _, clean, aging in aged_samples(files, args.preset, args.seed):
+        aged = aging.aged
         for name, picture in (
             ("aged input", aged),
             ("oracle affine colour map (knows the truth)", oracle_affine(aged, clean)),

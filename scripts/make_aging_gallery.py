@@ -22,12 +22,12 @@ SEEDS = (0, 1)
 LABEL_HEIGHT = 22
 
 
-def _to_bgr8(image: np.ndarray) -> np.ndarray:
+def to_bgr8(image: np.ndarray) -> np.ndarray:
     rgb = np.repeat(image, 3, axis=2) if image.shape[2] == 1 else image
     return cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
 
 
-def _labelled(tile: np.ndarray, text: str) -> np.ndarray:
+def labelled(tile: np.ndarray, text: str) -> np.ndarray:
     band = np.full((LABEL_HEIGHT, tile.shape[1], 3), 255, np.uint8)
     cv2.putText(band, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     return np.vstack([band, tile])
@@ -37,16 +37,14 @@ def build(tile: int) -> np.ndarray:
     photo = cv2.resize(data.astronaut(), (tile, tile), interpolation=cv2.INTER_AREA)
     clean = photo.astype(np.float32) / 255.0
     columns = [
-        np.vstack(
-            [_labelled(_to_bgr8(clean), "clean"), _labelled(_to_bgr8(vintage(clean)), "vintage")]
-        )
+        np.vstack([labelled(to_bgr8(clean), "clean"), labelled(to_bgr8(vintage(clean)), "vintage")])
     ]
     for name in PRESETS:
         pipeline = AgingPipeline(name)
         for seed in SEEDS:
             result = pipeline(clean, seed)
-            aged = _labelled(_to_bgr8(result.aged), f"{name}, seed {seed}")
-            mask = _labelled(_to_bgr8(result.mask[..., None]), f"{name} mask")
+            aged = labelled(to_bgr8(result.aged), f"{name}, seed {seed}")
+            mask = labelled(to_bgr8(result.mask[..., None]), f"{name} mask")
             columns.append(np.vstack([aged, mask]))
     gap = np.full((columns[0].shape[0], 4, 3), 255, np.uint8)
     return np.hstack([part for column in columns for part in (column, gap)][:-1])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from make_aging_gallery import _labelled, _to_bgr8
+from make_aging_gallery import labelled, to_bgr8
 
 from daguerre import hub
 from daguerre.image import read, to_rgb
@@ -56,9 +56,9 @@ def compose(columns: list[Column], cell: int) -> np.ndarray:
     blank = np.full((cell, cell, 3), 255, np.uint8)
     parts = []
     for title, top, pictures in columns:
-        head = blank if top is None else _to_bgr8(fit_long_side(top, cell))
-        cells = [_labelled(head, title)]
-        cells += [_to_bgr8(fit_long_side(picture, cell)) for picture in pictures]
+        head = blank if top is None else to_bgr8(fit_long_side(top, cell))
+        cells = [labelled(head, title)]
+        cells += [to_bgr8(fit_long_side(picture, cell)) for picture in pictures]
         parts.append(stack(cells, axis=0))
     return stack(parts, axis=1)
 

@@ -225,6 +225,12 @@ def _side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.concatenate([before, gutter, after], axis=1)
 
 
+Device = Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")]
+TileSize = Annotated[
+    int | None, typer.Option(help="Tile size in pixels (default: from a memory budget).")
+]
+
+
 WeightsDir = Annotated[
     Path | None,
     typer.Option(help="Folder of restore-* models to use (default: the bundled ones)."),
@@ -248,7 +254,7 @@ def restore(
     output: OutputDir,
     ext: Ext = "auto",
     suffix: Suffix = "",
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
+    device: Device = "cpu",
     tile: Annotated[
         int | None,
         typer.Option(min=64, help="Tile size in pixels (default: from a memory budget)."),
@@ -341,7 +347,7 @@ def evaluate_restore(
     no_damage: Annotated[
         bool, typer.Option("--no-damage", help="Evaluate without detection and inpainting.")
     ] = False,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
+    device: Device = "cpu",
     weights: WeightsDir = None,
     mask_threshold: MaskThreshold = 0.5,
     max_hole: MaxHole = 0.01,
@@ -418,7 +424,7 @@ def evaluate_style(
     ] = None,
     size: Annotated[int, typer.Option(min=16, help="Long side of the photos, in pixels.")] = 512,
     limit: Annotated[int | None, typer.Option(help="Use at most this many photos.")] = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")] = "cpu",
+    device: Device = "cpu",
 ) -> None:
     """Score each fast style, a colour transfer and the photo itself against the painting.
 
@@ -461,12 +467,6 @@ def evaluate_style(
                 "" if speed is None else f"{speed:.3f}",
             )
     Console().print(table)
-
-
-Device = Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")]
-TileSize = Annotated[
-    int | None, typer.Option(help="Tile size in pixels (default: from a memory budget).")
-]
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from daguerre import image as imageio
 from daguerre import metrics
-from daguerre.aging import AgingPipeline
+from daguerre.aging import AgingPipeline, AgingResult
 from daguerre.restore.classical import classical_restore
 from daguerre.restore.pipeline import RestorePipeline
 
@@ -23,6 +23,16 @@ def centre_crop(pixels: np.ndarray, size: int = CROP) -> np.ndarray:
     height, width = pixels.shape[:2]
     top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
     return pixels[top : top + size, left : left + size]
+
+
+def aged_samples(
+    files: Sequence[Path], preset: str, seed: int
+) -> Iterator[tuple[Path, np.ndarray, AgingResult]]:
+    """The evaluation's inputs: each file's centre crop (the truth) and its aging (seed + index)."""
+    aging = AgingPipeline(preset)
+    for index, path in enumerate(files):
+        clean = imageio.to_rgb(centre_crop(imageio.read(path).pixels))
+        yield path, clean, aging(clean, seed + index)
 
 
 @dataclass
@@ -73,11 +83,8 @@ def evaluate(
     if not files:
         raise ValueError("no photos to evaluate")
     pipeline = pipeline or RestorePipeline()
-    aging = AgingPipeline(preset)
     result = Evaluation()
-    for index, path in enumerate(files):
-        clean = imageio.to_rgb(centre_crop(imageio.read(path).pixels))
-        aged = aging(clean, seed + index)
+    for path, clean, aged in aged_samples(files, preset, seed):
         restored = pipeline(aged.aged)
         result.names.append(path.name)
         result.add("input", aged.aged, clean)

@@ -56,7 +56,7 @@ class Pix2Pix(Recipe):
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
         source, target = batch["input"], batch["target"]
         w = self.weights
-        if w.get("tone"):  # a toned_unet generator: also supervise its global tone stage
+        if w["tone"]:  # a toned_unet generator: also supervise its global tone stage
             fake, toned = self.nets["g"](source, with_tone=True)
         else:
             fake, toned = self.nets["g"](source), None
