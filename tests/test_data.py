@@ -133,6 +133,17 @@ def test_paired_aging_samples_are_deterministic_per_key(cache: ImageCache) -> No
     assert not torch.equal(sample["target"], other_epoch["target"])
 
 
+def test_shrunk_samples_are_the_full_size_aging_area_averaged(cache: ImageCache) -> None:
+    full = PairedAgingDataset(cache, crop=48, preset="heavy", undamaged=True, seed=4)
+    shrunk = PairedAgingDataset(cache, crop=48, preset="heavy", undamaged=True, shrink=4, seed=4)
+    big, small = full[(1, 2)], shrunk[(1, 2)]
+    assert set(small) == set(big)
+    for key in big:
+        assert small[key].shape == (big[key].shape[0], 12, 12)
+        averaged = torch.nn.functional.avg_pool2d(big[key][None], 4)[0]
+        torch.testing.assert_close(small[key], averaged, atol=1e-5, rtol=0)
+
+
 def test_undamaged_twin_differs_only_where_damage_was_drawn(cache: ImageCache) -> None:
     dataset = PairedAgingDataset(cache, crop=48, preset="heavy", undamaged=True, seed=2)
     samples = [dataset[(0, index)] for index in range(len(cache))]

@@ -194,7 +194,9 @@ def test_inpainting_changes_only_the_grown_mask(weights):
     mask[10, 12] = 1.0
     mask[20:22, 30:33] = 0.9
     mask[5, 5] = 0.4  # below the threshold: not filled
-    result = RestorePipeline(weights_dir=weights, enhance=False, mask=mask)(photo)
+    result = RestorePipeline(weights_dir=weights, enhance=False, mask=mask, classical_fill_width=0)(
+        photo
+    )
     holes = cv2.dilate((mask > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     assert holes.sum() == 9 + 4 * 5
     np.testing.assert_array_equal(result.image[~holes], photo[~holes])
@@ -205,7 +207,7 @@ def test_inpainting_changes_only_the_grown_mask(weights):
 def test_detected_damage_is_filled_and_the_rest_kept(weights):
     photo = smooth_photo(32, 40)
     photo[12, 3:37] = 1.0  # a 1-px white scratch (2.7 % of this tiny picture)
-    result = RestorePipeline(weights_dir=weights, max_hole=1.0)(photo)
+    result = RestorePipeline(weights_dir=weights, max_hole=1.0, classical_fill_width=0)(photo)
     scratch = np.zeros((32, 40), bool)
     scratch[12, 3:37] = True
     np.testing.assert_array_equal(result.mask > 0.5, scratch)
@@ -251,7 +253,7 @@ def test_each_model_is_loaded_once_per_pipeline(weights, monkeypatch):
         return real_load(name, **kwargs)
 
     monkeypatch.setattr(hub, "load", counting_load)
-    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0)
+    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0, classical_fill_width=0)
     photo = smooth_photo(24, 32)
     photo[4, :] = 1.0
     pipeline(photo)
@@ -272,7 +274,7 @@ def test_restore_function_takes_options_as_keywords(weights):
     photo = smooth_photo(24, 32)
     mask = np.zeros((24, 32), np.float32)
     mask[8, 8] = 1.0
-    restored = restore(photo, weights_dir=weights, mask=mask)
+    restored = restore(photo, weights_dir=weights, mask=mask, classical_fill_width=0)
     assert restored.shape == photo.shape
     np.testing.assert_array_equal(restored[8, 8], FILL)
     np.testing.assert_array_equal(restored[0, 0], photo[0, 0])
@@ -448,10 +450,28 @@ def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weight
     photo = smooth_photo(40, 50)
     photo[5, 2:48] = 1.0  # a thin scratch: 46 px, 2.3 % of the picture
     photo[20:36, 10:40] = 1.0  # a bright block: 480 px, 24 %
-    limited = RestorePipeline(weights_dir=weights, enhance=False, max_hole=0.05)(photo)
+    options = {"weights_dir": weights, "enhance": False, "classical_fill_width": 0}
+    limited = RestorePipeline(**options, max_hole=0.05)(photo)
     assert np.allclose(limited.image[5, 2:48], FILL)
     np.testing.assert_array_equal(limited.image[24:32, 15:35], photo[24:32, 15:35])
-    unlimited = RestorePipeline(weights_dir=weights, enhance=False, max_hole=1.0)(photo)
+    unlimited = RestorePipeline(**options, max_hole=1.0)(photo)
     assert np.allclose(unlimited.image[24:32, 15:35], FILL)
-    users = RestorePipeline(weights_dir=weights, enhance=False, mask=limited.mask, max_hole=0.05)
+    users = RestorePipeline(**options, mask=limited.mask, max_hole=0.05)
     assert np.allclose(users(photo).image[24:32, 15:35], FILL)
+
+
+def test_thin_damage_is_filled_classically_and_wide_holes_by_the_network(weights):
+    photo = smooth_photo(48, 48)
+    damaged = photo.copy()
+    damaged[10, 4:44] = 1.0  # a 1-px scratch: Telea
+    damaged[24:44, 14:34] = 1.0  # a 20×20 tear, wider than 16 px: the network (FILL)
+    result = RestorePipeline(weights_dir=weights, enhance=False, max_hole=1.0)(damaged).image
+    np.testing.assert_allclose(result[10, 6:42], photo[10, 6:42], atol=0.03)  # like the photo
+    np.testing.assert_array_equal(result[26:42, 16:32], np.broadcast_to(FILL, (16, 16, 3)))
+    np.testing.assert_array_equal(result[:8], photo[:8])  # beyond the grown holes: untouched
+    everything = RestorePipeline(
+        weights_dir=weights, enhance=False, max_hole=1.0, classical_fill_width=0
+    )
+    np.testing.assert_array_equal(
+        everything(damaged).image[10, 6:42], np.broadcast_to(FILL, (36, 3))
+    )

@@ -15,6 +15,7 @@ from daguerre.nets.tone import apply_curves, thumbnail
 from daguerre.restore import RestorePipeline
 from daguerre.restore.stages import global_tone
 from daguerre.training import train
+from daguerre.training.config import ConfigError
 
 TINY_UNET = {"base_channels": 4, "depth": 2, "norm": "none", "out_activation": "sigmoid"}
 
@@ -115,3 +116,60 @@ def test_pix2pix_trains_a_toned_unet_with_its_tone_loss(tmp_path) -> None:
     assert " g_tone " in (run / "train.log").read_text()
     model, _ = hub.load("pix2pix", directory=run / "export")
     assert isinstance(model, TonedUNet)
+
+
+def tone_config(photos, steps: int, generator: dict) -> dict:
+    config = tiny(photos, steps=steps)
+    config["recipe"] = "tone"
+    config["data"].update(crop=64, val_crop=64, shrink=4, preset=["moderate"], damage=False)
+    config["model"] = {"generator": generator}
+    return config
+
+
+def test_tone_recipe_trains_only_the_tone_stage_of_a_toned_unet(tmp_path) -> None:
+    photos = write_shapes(tmp_path / "photos", 8, size=(64, 64))
+    generator = {"type": "toned_unet", "tone": {"width": 8, "thumb_size": 32}, "unet": TINY_UNET}
+    start = tmp_path / "start.safetensors"
+    first = perturbed(build_network(generator), seed=5)
+    hub.export(first, start.stem, {"task": "restore"}, directory=tmp_path)
+    config = tone_config(photos, 30, generator)
+    config["train"]["init"] = str(start)
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    trained, _ = hub.load("tone", directory=run / "export")
+    assert isinstance(trained, TonedUNet)
+    for name, value in first.state_dict().items():
+        changed = not torch.allclose(trained.state_dict()[name].float(), value.half().float())
+        assert changed == name.startswith("tone."), name  # the tone stage learns, U-Net kept
+
+
+def test_tone_recipe_lowers_the_thumbnail_error(tmp_path) -> None:
+    photos = write_shapes(tmp_path / "photos", 8, size=(64, 64))
+    config = tone_config(photos, 60, {"type": "tone", "width": 8, "thumb_size": 32})
+    config["optim"] = {"lr": 3e-3}
+    config["train"].update(val_every=60, log_every=10)
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    log = (run / "train.log").read_text()
+    losses = [
+        float(line.split(" log_mse ")[1].split()[0])
+        for line in log.splitlines()
+        if " log_mse " in line
+    ]
+    assert losses[-1] < losses[0] - 0.1  # at least 1 dB better on the thumbnails
+
+
+def test_a_frozen_tone_stage_stays_while_the_local_net_and_psnr_term_train(tmp_path) -> None:
+    config = tiny(write_shapes(tmp_path / "photos", 8, size=(64, 64)), steps=3, freeze=["tone"])
+    config["model"]["generator"] = {"type": "toned_unet", "tone": {"width": 8}, "unet": TINY_UNET}
+    config["model"]["weights"] = {"psnr": 0.1}
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    assert " g_psnr " in (run / "train.log").read_text()
+    model, _ = hub.load("pix2pix", directory=run / "export")
+    fresh = build_network(config["model"]["generator"])
+    assert torch.equal(model.tone.mlp[-1].weight.float(), fresh.tone.mlp[-1].weight)  # still 0
+    assert model.local.head.weight.abs().sum() > 0
+
+
+def test_freezing_a_missing_part_is_refused(tmp_path) -> None:
+    config = tiny(write_shapes(tmp_path / "photos", 4, size=(64, 64)), steps=1, freeze=["tone"])
+    with pytest.raises(ConfigError, match="no 'tone'"):
+        train(config, run_dir=tmp_path / "run", device="cpu")

@@ -10,7 +10,8 @@ Datasets (``kind`` in :func:`build_data`):
 * ``"aging"``: :class:`PairedAgingDataset`, clean crops pushed through
   :class:`~daguerre.aging.pipeline.AgingPipeline` → ``input`` (aged), ``target``
   (clean), ``mask`` (damage, 1×H×W), and with ``undamaged`` the aged crop without
-  its structured damage.
+  its structured damage; with ``shrink`` all of them are area-averaged by that factor
+  after aging (a thumbnail of a full-size aging, for recipes that judge global tone).
 * ``"unpaired"``: :class:`UnpairedDataset`, independent crops ``a`` and ``b`` from
   two folders.
 * ``"folder"``: :class:`FolderDataset`, crops ``image`` from one folder.
@@ -241,12 +242,13 @@ class PairedAgingDataset(_CropDataset):
         preset: str | Sequence[str] = "moderate",
         damage: bool = True,
         undamaged: bool = False,
+        shrink: int = 1,
         scale: tuple[float, float] = (1.0, 1.0),
         flip: bool = True,
         seed: int = 0,
     ) -> None:
         super().__init__(images, crop=crop, scale=scale, flip=flip, seed=seed)
-        self.aging = Aging(preset, damage=damage, undamaged=undamaged)
+        self.aging = Aging(preset, damage=damage, undamaged=undamaged, shrink=shrink)
 
     def __getitem__(self, key: int | Key) -> Sample:
         clean, rng = self._crop(key)
@@ -256,10 +258,14 @@ class PairedAgingDataset(_CropDataset):
 class Aging:
     """Turns a clean crop into a training sample with :class:`AgingPipeline`.
 
-    With several presets each sample draws one (uniformly, from its own RNG).
+    With several presets each sample draws one (uniformly, from its own RNG). With ``shrink``
+    the sample's images are area-averaged by that factor after aging.
     """
 
-    def __init__(self, preset: str | Sequence[str], *, damage: bool, undamaged: bool) -> None:
+    def __init__(
+        self, preset: str | Sequence[str], *, damage: bool, undamaged: bool, shrink: int = 1
+    ) -> None:
+        self.shrink = shrink
         presets = [preset] if isinstance(preset, str) else list(preset)
         self.pipelines = [AgingPipeline(name, damage=damage) for name in presets]
         self.undamaged = (
@@ -271,13 +277,23 @@ class Aging:
         seed = int(rng.integers(0, 2**63))
         result = self.pipelines[choice](clean, seed)
         sample = {
-            "input": to_chw(result.aged),
-            "target": to_chw(result.clean),
-            "mask": torch.from_numpy(np.ascontiguousarray(result.mask, dtype=np.float32))[None],
+            "input": to_chw(self._shrunk(result.aged)),
+            "target": to_chw(self._shrunk(result.clean)),
+            "mask": to_chw(self._shrunk(result.mask.astype(np.float32)[..., None])),
         }
         if self.undamaged is not None:
-            sample["undamaged"] = to_chw(self.undamaged[choice](clean, seed).aged)
+            sample["undamaged"] = to_chw(self._shrunk(self.undamaged[choice](clean, seed).aged))
         return sample
+
+    def _shrunk(self, pixels: np.ndarray) -> np.ndarray:
+        """H×W×C ``pixels`` area-averaged by ``shrink`` (unchanged when it is 1)."""
+        if self.shrink == 1:
+            return pixels
+        height, width, channels = pixels.shape
+        size = (width // self.shrink, height // self.shrink)
+        return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).reshape(
+            size[1], size[0], channels
+        )
 
 
 class FolderDataset(_CropDataset):
@@ -335,10 +351,11 @@ def aging_validation(
     preset: str | Sequence[str] = "moderate",
     damage: bool = True,
     undamaged: bool = False,
+    shrink: int = 1,
     seed: int = 0,
 ) -> list[Sample]:
     """Fixed pairs: the centre crop of each image, aged once with a seed per image."""
-    aging = Aging(preset, damage=damage, undamaged=undamaged)
+    aging = Aging(preset, damage=damage, undamaged=undamaged, shrink=shrink)
     return [
         aging(centre_crop(image, crop), sample_rng(seed, VALIDATION_STREAM, index))
         for index, image in enumerate(images.images)
@@ -421,7 +438,7 @@ def _crop_options(cfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
 
 def _build_aging(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     train, val = _train_and_val(cfg, "train", "val", seed)
-    aging = {"preset": cfg["preset"], "damage": cfg["damage"], "undamaged": cfg["undamaged"]}
+    aging = {key: cfg[key] for key in ("preset", "damage", "undamaged", "shrink")}
     return DataBundle(
         PairedAgingDataset(train, **aging, **_crop_options(cfg, seed)),
         aging_validation(val, crop=cfg["val_crop"], seed=seed, **aging),

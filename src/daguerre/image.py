@@ -657,7 +657,7 @@ def looks_gray(array: np.ndarray, tol: float = 0.02) -> bool:
     array = _as_3d(array)
     if array.shape[2] == 1:
         return True
-    array = _thumbnail(array)
+    array = preview(array)
     chroma = array.max(axis=2) - array.min(axis=2)
     return bool(np.percentile(chroma, 99) <= tol)
 
@@ -673,7 +673,7 @@ def looks_toned(array: np.ndarray, spread: float = 2.0, max_chroma: float = 25.0
     array = _as_3d(array)
     if array.shape[2] == 1:
         return False
-    lab = rgb_to_lab(_thumbnail(array)).reshape(-1, 3)
+    lab = rgb_to_lab(preview(array)).reshape(-1, 3)
     chroma = lab[:, 1:].astype(np.float64)
     _, _, axes = np.linalg.svd(chroma, full_matrices=False)
     across = chroma @ np.array([-axes[0, 1], axes[0, 0]])
@@ -683,8 +683,11 @@ def looks_toned(array: np.ndarray, spread: float = 2.0, max_chroma: float = 25.0
     )
 
 
-def _thumbnail(array: np.ndarray, side: int = 64) -> np.ndarray:
-    """``array`` averaged down to about ``side`` pixels on its long side (never enlarged)."""
+def preview(array: np.ndarray, side: int = 64) -> np.ndarray:
+    """``array`` averaged down to about ``side`` pixels on its long side (never enlarged).
+
+    :func:`looks_gray` and :func:`looks_toned` judge such a preview; pass them one to share it.
+    """
     scale = side / max(array.shape[:2])
     if scale >= 1:
         return array

@@ -172,9 +172,12 @@ class TonedUNet(nn.Module):
         }
 
     def forward(
-        self, x: torch.Tensor, with_tone: bool = False
+        self, x: torch.Tensor, with_tone: bool = False, tone_only: bool = False
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """The restored image; with ``with_tone`` also the tone stage's output (for its loss)."""
+        """The restored image; with ``with_tone`` also the tone stage's output (for its loss);
+        with ``tone_only`` just the tone stage's output (to train it alone)."""
         toned = self.tone(x)
+        if tone_only:
+            return toned
         out = self.local(toned)
         return (out, toned) if with_tone else out

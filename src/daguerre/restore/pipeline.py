@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from daguerre.image import looks_gray, looks_toned, to_gray, to_rgb
+from daguerre.image import looks_gray, looks_toned, preview, to_gray, to_rgb
 from daguerre.restore import stages
 from daguerre.restore.finish import finish
 
@@ -28,6 +28,12 @@ class RestoreOptions:
     # detected regions larger than this fraction of the picture are not filled: on real scans
     # such regions are bright, flat areas (a white dress, a sky) far more often than tears
     max_hole: float = 0.01
+    # holes at most this many pixels across are filled by OpenCV's Telea, wider ones (tears,
+    # missing corners) by the inpainting network; 0 sends every hole to the network. Measured
+    # with the aging engine's own masks, Telea comes closer to the undamaged photo on thin
+    # damage (moderate: 44.1 against 43.0 dB; heavy: 34.7 against 34.1), and the network
+    # taking only holes over 16 px costs under 0.05 dB
+    classical_fill_width: int = 16
     device: str = "cpu"
     tile: int | None = None
     memory_budget_mb: int | None = 1024
@@ -97,7 +103,8 @@ class RestorePipeline:
             raise ValueError(f"expected an H×W×1 or H×W×3 image, got shape {image.shape}")
         ctx = Context(self.options, progress=progress, models=self._models)
         # toned prints (sepia, cyanotype) are black-and-white photos too: they come back neutral
-        ctx.monochrome = image.shape[-1] == 1 or looks_gray(image) or looks_toned(image)
+        small = preview(image)
+        ctx.monochrome = image.shape[-1] == 1 or looks_gray(small) or looks_toned(small)
         work = to_rgb(image.astype(np.float32, copy=False))
         for name, stage in self.stages():
             work = stage(work, ctx)

@@ -10,6 +10,7 @@ import torch
 
 from daguerre import hub
 from daguerre.nets.tone import TonedUNet, ToneNet, thumbnail
+from daguerre.restore.classical import inpaint_telea
 from daguerre.tiling import run_tiled
 
 if TYPE_CHECKING:
@@ -82,13 +83,30 @@ def small_regions(binary: np.ndarray, max_fraction: float) -> np.ndarray:
     return keep[labels].astype(np.uint8)
 
 
+def wide_regions(binary: np.ndarray, width: float) -> np.ndarray:
+    """The 8-connected regions of ``binary`` (uint8 0/1) more than ``width`` pixels across
+    somewhere (their largest inscribed disc is wider)."""
+    count, labels = cv2.connectedComponents(binary, connectivity=8)
+    inside = cv2.distanceTransform(binary, cv2.DIST_L2, 3)
+    radius = np.zeros(count, np.float32)
+    np.maximum.at(radius, labels.ravel(), inside.ravel())
+    wide = radius > width / 2
+    wide[0] = False  # the background
+    return wide[labels].astype(np.uint8)
+
+
 def inpaint(image: np.ndarray, ctx: Context) -> np.ndarray:
-    """Fill the damaged pixels with the inpainting network; untouched pixels stay as they were."""
-    fill = holes(ctx)
+    """Fill the damaged pixels: thin damage (scratches, dust, cracks) with OpenCV's Telea, wide
+    holes (tears, missing corners) with the inpainting network; other pixels stay as they were."""
+    fill = holes(ctx).astype(np.uint8)
     if not fill.any():
         return image
-    keep = 1.0 - fill[..., None]
-    inputs = np.concatenate([image * keep, fill[..., None]], axis=-1)
+    wide = wide_regions(fill, ctx.options.classical_fill_width)
+    image = inpaint_telea(image, fill & (1 - wide))
+    if not wide.any():
+        return image
+    keep = 1.0 - wide[..., None].astype(np.float32)
+    inputs = np.concatenate([image * keep, 1.0 - keep], axis=-1)
     painted = _run(ctx, INPAINT_MODEL, "inpaint", inputs)
     return (image * keep + np.clip(painted, 0.0, 1.0) * (1.0 - keep)).astype(np.float32)
 

@@ -165,14 +165,16 @@ def evaluate(
         raise ValueError("no photos to evaluate")
     if not names:
         raise ValueError(f"no style model in {directory}: train one with configs/style.yaml")
-    cards = {name: hub.read_card(hub.model_paths(name, directory)[1]) for name in names}
+    device = torch.device(device)
+    stylizers = {name: Stylizer(name, device=device, directory=directory) for name in names}
+    cards = {
+        name: stylizer.generator.card for name, stylizer in stylizers.items() if stylizer.generator
+    }
     chosen = dict(paintings or {})
     sources = {
         name: Path(chosen[name]) if name in chosen else painting_path(card, styles)
         for name, card in cards.items()
     }
-    device = torch.device(device)
-    stylizers = {name: Stylizer(name, device=device, directory=directory) for name in cards}
     photos = [to_rgb(fit_long_side(read(path).pixels, size)) for path in files]
     result = StyleEvaluation(photos=[path.name for path in files], paintings=sources)
     total, done = len(cards) * len(photos), 0

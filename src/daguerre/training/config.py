@@ -49,6 +49,7 @@ DEFAULTS: Config = {
         "preset": ["moderate"],  # aging presets; each sample draws one
         "damage": True,
         "undamaged": False,
+        "shrink": 1,  # aging samples area-averaged by this factor after aging
         "val_crop": 256,
         "val_count": 8,
         "batch_size": 8,
@@ -61,6 +62,7 @@ DEFAULTS: Config = {
         "steps": 10000,
         "max_minutes": None,  # stop (save, export) after this long, steps or not
         "init": None,  # start the generator from this exported model (fine-tuning)
+        "freeze": [],  # generator parameters kept fixed, by name prefix (e.g. tone)
         "amp": True,
         "grad_clip": None,
         "ema": 0.999,
@@ -287,6 +289,13 @@ def _check_values(config: Config) -> None:
     data, train, schedule = config["data"], config["train"], config["schedule"]
     _require(data["channels"] in (1, 3), "data.channels must be 1 or 3")
     _require(data["crop"] >= 8 and data["val_crop"] >= 8, "data.crop and data.val_crop >= 8")
+    shrink = data["shrink"]
+    _require(
+        isinstance(shrink, int)
+        and shrink >= 1
+        and data["crop"] % shrink == data["val_crop"] % shrink == 0,
+        "data.shrink must be an integer >= 1 that divides data.crop and data.val_crop",
+    )
     scale = data["scale"]
     _require(
         _numbers(scale, 2) and 0 < scale[0] <= scale[1],
@@ -305,6 +314,10 @@ def _check_values(config: Config) -> None:
     _require(data["batch_size"] >= 1 and data["val_count"] >= 1, "data.batch_size, val_count >= 1")
     _require(data["workers"] >= 0, "data.workers must be >= 0")
     _require(train["steps"] >= 1, "train.steps must be >= 1")
+    _require(
+        isinstance(train["freeze"], list) and all(isinstance(p, str) for p in train["freeze"]),
+        "train.freeze must be a list of parameter-name prefixes (e.g. [tone])",
+    )
     _require(
         train["max_minutes"] is None or train["max_minutes"] > 0, "train.max_minutes must be > 0"
     )

@@ -107,6 +107,7 @@ class Trainer:
             )
         if train["init"] and not resume:
             self._initialise(train["init"])
+        self._freeze(train["freeze"])
         self.ema = EMA(self.raw[self.recipe.generator], train["ema"])
         self.optimizers, self.params, self.base_lr = self._build_optimizers()
         torch.manual_seed(config["seed"] + 1 + self.dist.rank)  # stochastic layers, per rank
@@ -141,6 +142,17 @@ class Trainer:
                 f"{getattr(generator, 'spec', type(generator).__name__)}"
             )
         generator.load_state_dict(model.state_dict())
+
+    def _freeze(self, prefixes: list[str]) -> None:
+        """Keep the generator's parameters under each of ``prefixes`` (e.g. ``tone``) fixed."""
+        named = list(self.raw[self.recipe.generator].named_parameters())
+        for prefix in prefixes:
+            chosen = [p for n, p in named if n == prefix or n.startswith(prefix + ".")]
+            if not chosen:
+                names = sorted({n.split(".")[0] for n, _ in named})
+                raise ConfigError(f"train.freeze: the generator has no {prefix!r}; it has {names}")
+            for parameter in chosen:
+                parameter.requires_grad_(False)
 
     def _build_optimizers(
         self,

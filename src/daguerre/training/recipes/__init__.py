@@ -12,6 +12,7 @@ from daguerre.training.recipes.damage import DamageDetection
 from daguerre.training.recipes.inpaint import Inpaint
 from daguerre.training.recipes.pix2pix import Pix2Pix
 from daguerre.training.recipes.style import Style
+from daguerre.training.recipes.tone import Tone
 
 RECIPES: dict[str, type[Recipe]] = {
     "pix2pix": Pix2Pix,
@@ -19,6 +20,7 @@ RECIPES: dict[str, type[Recipe]] = {
     "damage": DamageDetection,
     "inpaint": Inpaint,
     "style": Style,
+    "tone": Tone,
 }
 
 
@@ -38,6 +40,7 @@ __all__ = [
     "Pix2Pix",
     "Recipe",
     "Style",
+    "Tone",
     "frozen",
     "get_recipe",
     "image_scores",

@@ -56,6 +56,8 @@ class Recipe(ABC):
         self.config = config
         self.model = config["model"]
         self.channels: int = config["data"]["channels"]
+        # the loss weights of recipes that have them (model.weights), as floats
+        self.weights = {key: float(value) for key, value in self.model.get("weights", {}).items()}
         self.nets: dict[str, nn.Module] = {}
         self.raw: dict[str, nn.Module] = {}
         self.device = torch.device("cpu")

@@ -78,7 +78,6 @@ class CycleGAN(Recipe):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
-        self.weights = {key: float(value) for key, value in self.model["weights"].items()}
         seed = config["seed"]
         self.pools = {
             "a": ImagePool(self.model["pool_size"], seed),

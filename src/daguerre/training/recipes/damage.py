@@ -51,7 +51,6 @@ class DamageDetection(Recipe):
         super().__init__(config)
         self.threshold = float(self.model["threshold"])
         self.pos_weight = torch.tensor(float(self.model["pos_weight"]))
-        self.weights = {key: float(value) for key, value in self.model["weights"].items()}
 
     def build_nets(self) -> dict[str, nn.Module]:
         return {"g": self.network("generator", in_channels=self.channels, out_channels=1)}

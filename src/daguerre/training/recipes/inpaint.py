@@ -66,7 +66,6 @@ class Inpaint(Recipe):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
-        self.weights = {key: float(value) for key, value in self.model["weights"].items()}
 
     def build_nets(self) -> dict[str, nn.Module]:
         c = self.channels

@@ -4,7 +4,9 @@ A U-Net generator and a conditional PatchGAN that judges ``concat(input, image)`
 The generator loss is ``adv·GAN + l1·L1`` (L1 weight 100 as in the paper), plus,
 when their weights are non-zero, pix2pixHD feature matching (``fm``) on the
 discriminator's activations, a spectral L1 (``fft``) against blur and, for a
-``toned_unet`` generator, an L1 on 4×4 means of its global tone stage (``tone``).
+``toned_unet`` generator, an L1 on 4×4 means of its global tone stage (``tone``) and the mean
+log MSE (``psnr``: every image's PSNR counts alike, so lightly aged photos are not sacrificed
+to heavily aged ones).
 The discriminator objective is halved, as in the paper.
 """
 
@@ -34,14 +36,13 @@ class Pix2Pix(Recipe):
             },
             "discriminator": {"type": "patch", "base_channels": 64, "n_layers": 3},
             "gan_mode": "nonsaturating",
-            "weights": {"adv": 1.0, "l1": 100.0, "fm": 0.0, "fft": 0.0, "tone": 0.0},
+            "weights": {"adv": 1.0, "l1": 100.0, "fm": 0.0, "fft": 0.0, "tone": 0.0, "psnr": 0.0},
         },
     }
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
-        self.weights = {key: float(value) for key, value in self.model["weights"].items()}
 
     def build_nets(self) -> dict[str, nn.Module]:
         c = self.channels
@@ -80,6 +81,8 @@ class Pix2Pix(Recipe):
                 terms["g_fm"] = w["fm"] * losses.feature_matching(real_feats, fake_feats)
             if w["fft"]:
                 terms["g_fft"] = w["fft"] * losses.fft_loss(fake, target)
+            if w["psnr"]:
+                terms["g_psnr"] = w["psnr"] * losses.log_mse(fake, target)
             if toned is not None:  # tone is judged on 4×4 means: noise is the U-Net's job
                 terms["g_tone"] = w["tone"] * losses.l1(
                     F.avg_pool2d(toned, 4), F.avg_pool2d(target.float(), 4)

@@ -100,7 +100,6 @@ class Style(Recipe):
             raise ConfigError("data.style_size must be at least 16")
         if self.model["style_kind"] not in STYLE_KINDS:
             raise ConfigError(f"model.style_kind must be one of {STYLE_KINDS}")
-        self.weights = {key: float(value) for key, value in self.model["weights"].items()}
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
         self.zoom = (float(zoom[0]), float(zoom[1]))
         painting = read_painting(data["style"], self.channels, data["style_size"])
