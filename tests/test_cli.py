@@ -8,6 +8,7 @@ exported to a temporary folder (see ``test_restore.py`` for what those models do
 from __future__ import annotations
 
 import functools
+import inspect
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +22,10 @@ from test_restore import (
 )
 from typer.testing import CliRunner, Result
 
-from daguerre import hub
+from daguerre import cli, hub
 from daguerre import image as imageio
 from daguerre.cli import app
+from daguerre.restore import RestoreOptions
 
 HEIGHT, WIDTH = 40, 48
 
@@ -417,3 +419,10 @@ def test_restore_and_eval_take_another_weights_folder(runner, photos, tmp_path, 
     result = invoke(runner, "restore", photos, "--output", tmp_path / "out", "--weights", folder)
     assert_clean_exit(result, 0)
     assert len(names(tmp_path / "out")) == len(list(photos.glob("*.*")))  # not recursive
+
+
+@pytest.mark.parametrize("command", [cli.restore, cli.evaluate_restore])
+def test_restore_commands_default_to_the_pipelines_options(command):
+    parameters = inspect.signature(command).parameters
+    for option in ("mask_threshold", "max_hole"):
+        assert parameters[option].default == getattr(RestoreOptions, option)

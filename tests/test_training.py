@@ -107,6 +107,7 @@ def test_overrides_are_dotted_and_yaml_typed() -> None:
         "fm": 1.0,
         "fft": 0.5,
         "tone": 0.0,
+        "psnr": 0.0,
     }
     assert config["model"]["generator"]["depth"] == 3
     assert config["model"]["generator"]["type"] == "unet"  # the rest of the spec is kept

@@ -279,7 +279,7 @@ def restore(
     ] = False,
     recursive: Recursive = False,
     weights: WeightsDir = None,
-    mask_threshold: MaskThreshold = 0.5,
+    mask_threshold: MaskThreshold = 0.9,
     max_hole: MaxHole = 0.01,
 ) -> None:
     """Restore old photos: find and fill scratches, dust, cracks and tears, then clean them."""
@@ -349,7 +349,7 @@ def evaluate_restore(
     ] = False,
     device: Device = "cpu",
     weights: WeightsDir = None,
-    mask_threshold: MaskThreshold = 0.5,
+    mask_threshold: MaskThreshold = 0.9,
     max_hole: MaxHole = 0.01,
 ) -> None:
     """Age clean photos with a fixed seed, restore them, and score input, classical and daguerre.

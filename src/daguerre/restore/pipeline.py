@@ -24,7 +24,10 @@ class RestoreOptions:
     enhance: bool = True
     finish: bool = False
     mask: np.ndarray | None = None  # a user mask (H×W, 1 = damaged) replaces detection
-    mask_threshold: float = 0.5
+    # detected damage probability above which pixels are filled; 0.9 measured best with the
+    # bundled detector (filling to the undamaged photo: light 44.2 dB against 43.0 at 0.5,
+    # moderate and heavy the same within 0.05 dB); a user's mask is cut at one half
+    mask_threshold: float = 0.9
     # detected regions larger than this fraction of the picture are not filled: on real scans
     # such regions are bright, flat areas (a white dress, a sky) far more often than tears
     max_hole: float = 0.01

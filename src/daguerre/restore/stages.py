@@ -61,13 +61,14 @@ def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
 
 
 def holes(ctx: Context) -> np.ndarray:
-    """The binary fill mask: the probability over the threshold, grown by ``MASK_GROW``.
-
-    Of a detected mask (not a user's) only regions up to ``max_hole`` of the picture are kept.
-    """
+    """The binary fill mask, grown by ``MASK_GROW``: a detected probability over
+    ``mask_threshold`` without its regions larger than ``max_hole`` of the picture, or a user's
+    mask over one half."""
     assert ctx.mask is not None
-    binary = (ctx.mask > ctx.options.mask_threshold).astype(np.uint8)
-    if ctx.options.mask is None and ctx.options.max_hole < 1.0:
+    detected = ctx.options.mask is None
+    threshold = ctx.options.mask_threshold if detected else 0.5
+    binary = (ctx.mask > threshold).astype(np.uint8)
+    if detected and ctx.options.max_hole < 1.0:
         binary = small_regions(binary, ctx.options.max_hole)
     if MASK_GROW:
         size = 2 * MASK_GROW + 1
