@@ -11,7 +11,7 @@ from test_training import tiny
 
 from daguerre import hub
 from daguerre.nets import TonedUNet, ToneNet, build_network
-from daguerre.nets.tone import apply_curves, thumbnail
+from daguerre.nets.tone import DetailStage, apply_curves, thumbnail
 from daguerre.restore import RestorePipeline
 from daguerre.restore.stages import global_tone
 from daguerre.training import train
@@ -88,16 +88,51 @@ def test_toned_unet_rebuilds_from_its_spec_and_returns_both_stages() -> None:
     torch.testing.assert_close(toned, x, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize("tile", [None, 80])
-def test_pipeline_runs_the_tone_once_then_the_local_net_in_tiles(tmp_path, tile) -> None:
-    net = perturbed(TonedUNet(tone={"width": 8}, unet={**TINY_UNET, "depth": 0}), seed=2, scale=0.2)
+@pytest.mark.parametrize(("tile", "detail_sigma"), [(None, 0.0), (80, 0.0), (None, 2.0)])
+def test_pipeline_runs_the_tone_once_then_the_local_net_in_tiles(
+    tmp_path, tile, detail_sigma
+) -> None:
+    unet = {**TINY_UNET, "depth": 0}
+    net = perturbed(
+        TonedUNet(tone={"width": 8}, unet=unet, detail_sigma=detail_sigma), seed=2, scale=0.2
+    )
     hub.export(net, "restore-enhance", {"task": "enhance"}, directory=tmp_path)
     loaded, _ = hub.load("restore-enhance", directory=tmp_path)
     photo = np.random.default_rng(0).random((70, 60, 3), dtype=np.float32)
     restored = RestorePipeline(weights_dir=tmp_path, detect_damage=False, tile=tile)(photo).image
     with torch.no_grad():
         expected = loaded(torch.from_numpy(photo).permute(2, 0, 1)[None])[0].permute(1, 2, 0)
-    np.testing.assert_allclose(restored, expected.numpy(), atol=1e-5)
+    np.testing.assert_allclose(restored, expected.clamp(0, 1).numpy(), atol=1e-5)
+
+
+class Shift(torch.nn.Module):
+    """Adds a constant and a fine checkerboard: a tone change and a detail change."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        checker = (torch.arange(x.shape[-1]) % 2 - 0.5) * (torch.arange(x.shape[-2]) % 2 - 0.5)[
+            :, None
+        ]
+        return x + 0.1 + 0.2 * checker
+
+
+def test_the_detail_stage_keeps_only_the_fine_part_of_a_change() -> None:
+    x = torch.rand(1, 3, 48, 40)
+    detail = DetailStage(Shift(), sigma=3.0)(x)
+    change = detail - x
+    assert change.mean().abs() < 1e-3  # the constant shift is gone
+    checker = Shift()(torch.zeros_like(x)) - 0.1
+    inner = (..., slice(9, -9), slice(9, -9))  # beyond the blur's reach of the edges
+    torch.testing.assert_close(change[inner], checker[inner], atol=0.01, rtol=0)  # detail stays
+    torch.testing.assert_close(DetailStage(Shift(), sigma=0.0)(x), Shift()(x))
+
+
+def test_detail_sigma_is_part_of_the_spec_and_old_specs_mean_none() -> None:
+    net = TonedUNet(tone={"width": 8}, unet=TINY_UNET, detail_sigma=4.0)
+    assert build_network(net.spec).detail_sigma == 4.0
+    old = {k: v for k, v in net.spec.items() if k != "detail_sigma"}
+    assert build_network(old).detail_sigma == 0.0
+    with pytest.raises(ValueError, match="channels"):
+        TonedUNet(unet=TINY_UNET, out_channels=1, detail_sigma=4.0)
 
 
 def test_global_tone_in_strips_matches_one_pass() -> None:

@@ -6,12 +6,13 @@ a small thumbnail of the *whole* image once and predicts a few global parameters
 matrix, one monotone tone curve per channel and a coarse grid of per-channel gains — which
 are then applied pixel by pixel at full resolution, in any strips or tiles, with the same
 result. :class:`TonedUNet` chains it with a local U-Net that removes noise, grain, blur and
-JPEG damage.
+JPEG damage; with ``detail_sigma`` the U-Net may change only the detail (:class:`DetailStage`).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import Any
 
 import torch
@@ -63,6 +64,39 @@ def apply_gains(
         log2_gain.float(), grid, mode="bilinear", padding_mode="border", align_corners=False
     )
     return x * torch.exp2(field)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of an N×C×H×W batch (edges replicated), radius 3σ."""
+    radius = max(1, math.ceil(3 * sigma))
+    offsets = torch.arange(-radius, radius + 1, device=x.device, dtype=torch.float32)
+    kernel = torch.exp(-0.5 * (offsets / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).to(x.dtype)
+    channels = x.shape[1]
+    x = F.pad(x, (radius, radius, radius, radius), mode="replicate")
+    x = F.conv2d(x, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(x, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+
+
+class DetailStage(nn.Module):
+    """``net`` (image → image of the same channels) allowed to change only the detail.
+
+    The low frequencies of its change to the input (a Gaussian of ``sigma`` pixels) are taken
+    out, so noise, grain, blur and JPEG damage are its job and tone and colour stay the tone
+    stage's: a local network that shifts a tile's brightness a little costs PSNR everywhere.
+    ``sigma`` 0 leaves ``net`` as it is.
+    """
+
+    def __init__(self, net: nn.Module, sigma: float) -> None:
+        super().__init__()
+        self.net, self.sigma = net, sigma
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        if not self.sigma:
+            return out
+        change = out - x
+        return x + change - gaussian_blur(change, self.sigma)
 
 
 class ToneNet(nn.Module):
@@ -153,8 +187,14 @@ class TonedUNet(nn.Module):
         unet: dict[str, Any] | None = None,
         in_channels: int = 3,
         out_channels: int = 3,
+        detail_sigma: float = 0.0,
     ) -> None:
         super().__init__()
+        if detail_sigma and in_channels != out_channels:
+            raise ValueError("detail_sigma needs as many output channels as input channels")
+        if detail_sigma < 0:
+            raise ValueError(f"detail_sigma must be >= 0, got {detail_sigma}")
+        self.detail_sigma = float(detail_sigma)
         tone_args = {**(tone or {}), "channels": in_channels}
         unet_args = {**(unet or {}), "in_channels": in_channels, "out_channels": out_channels}
         self.tone = ToneNet(**tone_args)
@@ -169,7 +209,12 @@ class TonedUNet(nn.Module):
             },
             "in_channels": in_channels,
             "out_channels": out_channels,
+            "detail_sigma": self.detail_sigma,
         }
+
+    def local_stage(self) -> DetailStage:
+        """The local U-Net as it runs after the tone stage (tiled at restoration time)."""
+        return DetailStage(self.local, self.detail_sigma)
 
     def forward(
         self, x: torch.Tensor, with_tone: bool = False, tone_only: bool = False
@@ -179,5 +224,5 @@ class TonedUNet(nn.Module):
         toned = self.tone(x)
         if tone_only:
             return toned
-        out = self.local(toned)
+        out = self.local_stage()(toned)
         return (out, toned) if with_tone else out

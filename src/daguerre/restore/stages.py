@@ -121,7 +121,7 @@ def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
     model = _model(ctx, ENHANCE_MODEL)
     if isinstance(model, TonedUNet):
         image = global_tone(model.tone, image, ctx.options.device)
-        model = model.local
+        model = model.local_stage()
     return np.clip(_run(ctx, model, "enhance", image), 0.0, 1.0).astype(np.float32)
 
 
