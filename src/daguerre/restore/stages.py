@@ -90,7 +90,8 @@ def wide_regions(binary: np.ndarray, width: float) -> np.ndarray:
     count, labels = cv2.connectedComponents(binary, connectivity=8)
     inside = cv2.distanceTransform(binary, cv2.DIST_L2, 3)
     radius = np.zeros(count, np.float32)
-    np.maximum.at(radius, labels.ravel(), inside.ravel())
+    where = binary.ravel() > 0  # damage is a small part of a picture: look only there
+    np.maximum.at(radius, labels.ravel()[where], inside.ravel()[where])
     wide = radius > width / 2
     wide[0] = False  # the background
     return wide[labels].astype(np.uint8)
