@@ -45,7 +45,7 @@ def test_curves_are_monotone_and_span_zero_to_one() -> None:
 
 def test_pieces_toned_apart_match_the_whole() -> None:
     net = perturbed(ToneNet(width=8), seed=1, scale=0.3)
-    x = torch.rand(1, 3, 90, 70)
+    x = torch.rand(1, 3, 90, 70, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         params = net.predict(thumbnail(x, net.thumb_size))
         whole = net.apply(x, params)
@@ -60,7 +60,8 @@ def test_pieces_toned_apart_match_the_whole() -> None:
             for r in range(0, 90, 40)
         ]
     assert (whole - x).abs().mean() > 0.01  # the parameters do change the image
-    torch.testing.assert_close(torch.cat(pieces, dim=-2), whole, atol=1e-6, rtol=0)
+    # the same sums in another order: equal up to float32 rounding of values that reach ~20
+    torch.testing.assert_close(torch.cat(pieces, dim=-2), whole, atol=1e-6, rtol=1e-6)
 
 
 def test_tone_net_learns_to_undo_a_fade_and_cast() -> None:
