@@ -61,7 +61,7 @@ def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
 
 
 def holes(ctx: Context) -> np.ndarray:
-    """The binary fill mask, grown by ``MASK_GROW``: a detected probability over
+    """The binary (uint8 0/1) fill mask, grown by ``MASK_GROW``: a detected probability over
     ``mask_threshold`` without its regions larger than ``max_hole`` of the picture, or a user's
     mask over one half."""
     assert ctx.mask is not None
@@ -73,7 +73,7 @@ def holes(ctx: Context) -> np.ndarray:
     if MASK_GROW:
         size = 2 * MASK_GROW + 1
         binary = cv2.dilate(binary, np.ones((size, size), np.uint8))
-    return binary.astype(np.float32)
+    return binary
 
 
 def small_regions(binary: np.ndarray, max_fraction: float) -> np.ndarray:
@@ -100,7 +100,7 @@ def wide_regions(binary: np.ndarray, width: float) -> np.ndarray:
 def inpaint(image: np.ndarray, ctx: Context) -> np.ndarray:
     """Fill the damaged pixels: thin damage (scratches, dust, cracks) with OpenCV's Telea, wide
     holes (tears, missing corners) with the inpainting network; other pixels stay as they were."""
-    fill = holes(ctx).astype(np.uint8)
+    fill = holes(ctx)
     if not fill.any():
         return image
     wide = wide_regions(fill, ctx.options.classical_fill_width)
