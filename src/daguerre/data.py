@@ -132,24 +132,27 @@ def _decode(path: Path, *, channels: int, max_side: int | None) -> np.ndarray | 
     height, width = pixels.shape[:2]
     if max_side is not None and max(height, width) > max_side:
         factor = max_side / max(height, width)
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).reshape(
-            size[1], size[0], channels
-        )
+        pixels = _resized(pixels, max(1, round(width * factor)), max(1, round(height * factor)))
     return np.clip(pixels * 255 + 0.5, 0, 255).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- crops
 
 
+def _resized(
+    pixels: np.ndarray, width: int, height: int, interpolation: int = cv2.INTER_AREA
+) -> np.ndarray:
+    """H×W×C ``pixels`` resized to ``height``×``width``, keeping the channel axis (cv2 drops
+    it for one channel)."""
+    out = cv2.resize(pixels, (width, height), interpolation=interpolation)
+    return out.reshape(height, width, pixels.shape[2])
+
+
 def _resize_square(region: np.ndarray, size: int) -> np.ndarray:
     if region.shape[0] == size and region.shape[1] == size:
         return region
     shrink = region.shape[0] > size
-    out = cv2.resize(
-        region, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC
-    )
-    return out.reshape(size, size, region.shape[2])
+    return _resized(region, size, size, cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
 def random_crop(
@@ -289,11 +292,8 @@ class Aging:
         """H×W×C ``pixels`` area-averaged by ``shrink`` (unchanged when it is 1)."""
         if self.shrink == 1:
             return pixels
-        height, width, channels = pixels.shape
-        size = (width // self.shrink, height // self.shrink)
-        return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).reshape(
-            size[1], size[0], channels
-        )
+        height, width = pixels.shape[:2]
+        return _resized(pixels, width // self.shrink, height // self.shrink)
 
 
 class FolderDataset(_CropDataset):
