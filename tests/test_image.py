@@ -707,6 +707,20 @@ def test_looks_toned_finds_sepia_and_cyanotype_prints_not_colour_photos(
     assert not image.looks_toned(luma)  # one channel: gray, not toned
 
 
+def test_looks_toned_allows_a_tint_that_drifts_with_lightness_and_a_small_mark(
+    rng: np.random.Generator,
+) -> None:
+    luma = cv2.GaussianBlur(rng.random((120, 160), dtype=np.float32), (0, 0), 4)[..., None]
+    light = 0.1 + 0.8 * (luma - luma.min()) / np.ptp(luma)
+    shadows, highlights = np.array([1.12, 0.95, 0.85]), np.array([1.0, 1.0, 0.8])
+    print_ = np.clip(light * ((1 - light) * shadows + light * highlights), 0, 1)
+    print_[:12, :24] = [0.3, 0.4, 0.8]  # a blue watermark on 1.5 % of the print
+    assert image.looks_toned(print_.astype(np.float32))
+    two_hues = np.repeat(light, 3, axis=2) * np.array([1.1, 0.95, 0.85])
+    two_hues[:, 80:] = light[:, 80:] * np.array([0.85, 1.1, 0.95])  # one lightness, two hues
+    assert not image.looks_toned(np.clip(two_hues, 0, 1).astype(np.float32))
+
+
 def test_lab_conversions() -> None:
     rgb = np.array([[[1, 1, 1], [0, 0, 0], [1, 0, 0]]], dtype=np.float32)
     lab = image.rgb_to_lab(rgb)
