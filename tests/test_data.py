@@ -206,6 +206,19 @@ def test_validation_pairs_are_fixed_and_held_out(shapes: Path, cache: ImageCache
     }
 
 
+def test_aging_samples_carry_a_real_old_crop_when_given_a_real_folder(
+    tmp_path: Path, shapes: Path
+) -> None:
+    old = write_shapes(tmp_path / "old", 3, size=(48, 56), seed=7)
+    bundle = build_data("aging", data_config(train=str(shapes), real=str(old), val_count=2))
+    sample = bundle.train[(1, 4)]
+    assert sample["real"].shape == sample["input"].shape == (3, 32, 32)
+    assert torch.equal(sample["real"], bundle.train[(1, 4)]["real"])  # drawn per key
+    assert len({bundle.train[(0, i)]["real"].sum().item() for i in range(8)}) > 1
+    assert bundle.folders["real"] == str(old)
+    assert "real" not in build_data("aging", data_config(train=str(shapes))).train[0]
+
+
 def test_unpaired_and_folder_kinds(tmp_path: Path, shapes: Path) -> None:
     other = write_shapes(tmp_path / "b", 3, size=(48, 48), seed=9)
     cfg = data_config(train_a=str(shapes), train_b=str(other), val_count=2)

@@ -193,12 +193,15 @@ def test_tone_recipe_lowers_the_thumbnail_error(tmp_path) -> None:
     assert losses[-1] < losses[0] - 0.1  # at least 1 dB better on the thumbnails
 
 
-def test_a_frozen_tone_stage_stays_while_the_local_net_and_psnr_term_train(tmp_path) -> None:
+def test_a_frozen_tone_stage_stays_while_the_local_net_psnr_and_ssim_terms_train(
+    tmp_path,
+) -> None:
     config = tiny(write_shapes(tmp_path / "photos", 8, size=(64, 64)), steps=3, freeze=["tone"])
     config["model"]["generator"] = {"type": "toned_unet", "tone": {"width": 8}, "unet": TINY_UNET}
-    config["model"]["weights"] = {"psnr": 0.1}
+    config["model"]["weights"] = {"psnr": 0.1, "ssim": 0.1}
     run = train(config, run_dir=tmp_path / "run", device="cpu")
-    assert " g_psnr " in (run / "train.log").read_text()
+    log = (run / "train.log").read_text()
+    assert " g_psnr " in log and " g_ssim " in log
     model, _ = hub.load("pix2pix", directory=run / "export")
     fresh = build_network(config["model"]["generator"])
     assert torch.equal(model.tone.mlp[-1].weight.float(), fresh.tone.mlp[-1].weight)  # still 0

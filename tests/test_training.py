@@ -237,6 +237,24 @@ def test_tiny_pix2pix_learns_and_exports_a_loadable_model(photos: Path, tmp_path
     assert torch.equal(copy(probe), model(probe))
 
 
+def test_pix2pix_trains_against_a_real_old_domain_in_luminance(
+    photos: Path, tmp_path: Path
+) -> None:
+    old = write_shapes(tmp_path / "old", 4, size=(64, 64), seed=5)
+    config = tiny(photos, 4, ckpt_every=4, log_every=1)
+    config["data"]["real"] = str(old)
+    config["model"]["weights"] = {"real": 0.5}
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    assert " g_real " in (run / "train.log").read_text()
+    d_real = load_file(run / "checkpoints" / step_name(4) / "d_real.safetensors")
+    assert any(v.ndim == 4 and v.shape[1] == 1 for v in d_real.values())  # luminance only
+    _, card = hub.load(run / "export" / "pix2pix.safetensors")
+    assert card.training["data"]["real"] == str(old)
+    config["data"]["real"] = None
+    with pytest.raises(ConfigError, match=r"data\.real"):
+        train(config, run_dir=tmp_path / "refused", device="cpu")
+
+
 @pytest.mark.parametrize("recipe", ["pix2pix", "cyclegan"])
 def test_resume_gives_the_weights_of_an_uninterrupted_run(
     photos: Path, tmp_path: Path, recipe: str

@@ -235,6 +235,8 @@ class PairedAgingDataset(_CropDataset):
 
     With ``undamaged`` the sample also holds ``"undamaged"``: the same aging without
     the structured damage (same seed, so tone, blur and grain match), for inpainting.
+    With ``real`` (a folder of real old photos) it also holds ``"real"``: a random crop of
+    one of them, drawn by the sample's generator — an unpaired domain with no truth.
     """
 
     def __init__(
@@ -246,16 +248,23 @@ class PairedAgingDataset(_CropDataset):
         damage: bool = True,
         undamaged: bool = False,
         shrink: int = 1,
+        real: ImageCache | None = None,
         scale: tuple[float, float] = (1.0, 1.0),
         flip: bool = True,
         seed: int = 0,
     ) -> None:
         super().__init__(images, crop=crop, scale=scale, flip=flip, seed=seed)
         self.aging = Aging(preset, damage=damage, undamaged=undamaged, shrink=shrink)
+        self.real = real
 
     def __getitem__(self, key: int | Key) -> Sample:
         clean, rng = self._crop(key)
-        return self.aging(clean, rng)
+        sample = self.aging(clean, rng)
+        if self.real is not None:
+            photo = self.real.images[int(rng.integers(len(self.real)))]
+            crop = random_crop(photo, self.crop, rng, scale=self.scale, flip=self.flip)
+            sample["real"] = to_chw(crop)
+        return sample
 
 
 class Aging:
@@ -438,11 +447,15 @@ def _crop_options(cfg: Mapping[str, Any], seed: int) -> dict[str, Any]:
 
 def _build_aging(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     train, val = _train_and_val(cfg, "train", "val", seed)
+    real = _load(cfg, "real") if cfg.get("real") else None
     aging = {key: cfg[key] for key in ("preset", "damage", "undamaged", "shrink")}
+    folders = {"train": str(train.folder), "val": _describe(train, val)}
+    if real is not None:
+        folders["real"] = str(real.folder)
     return DataBundle(
-        PairedAgingDataset(train, **aging, **_crop_options(cfg, seed)),
+        PairedAgingDataset(train, **aging, real=real, **_crop_options(cfg, seed)),
         aging_validation(val, crop=cfg["val_crop"], seed=seed, **aging),
-        {"train": str(train.folder), "val": _describe(train, val)},
+        folders,
     )
 
 

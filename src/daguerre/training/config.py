@@ -41,6 +41,7 @@ DEFAULTS: Config = {
         "train_a": None,
         "train_b": None,
         "val_a": None,
+        "real": None,  # real old photos: an unpaired domain (pix2pix weights.real)
         "channels": 3,
         "crop": 256,
         "scale": [0.5, 1.0],
@@ -83,6 +84,7 @@ PATH_KEYS = (
     ("data", "train_a"),
     ("data", "train_b"),
     ("data", "val_a"),
+    ("data", "real"),
     ("data", "style"),
     ("export", "dir"),
 )
@@ -279,7 +281,7 @@ def _check_values(config: Config) -> None:
             value is None or (isinstance(value, str) and NAME_PATTERN.fullmatch(value) is not None),
             f"{key} must be a model name (letters, digits, '.', '_', '-'), got {value!r}",
         )
-    for key in ("train", "val", "train_a", "train_b", "val_a"):
+    for key in ("train", "val", "train_a", "train_b", "val_a", "real"):
         _optional(config, "data", key, str, "a folder")
     _optional(config, "data", "max_side", int, "an integer")
     _optional(config, "train", "grad_clip", (int, float), "a number")

@@ -6,8 +6,16 @@ when their weights are non-zero, pix2pixHD feature matching (``fm``) on the
 discriminator's activations, a spectral L1 (``fft``) against blur and, for a
 ``toned_unet`` generator, an L1 on 4×4 means of its global tone stage (``tone``) and the mean
 log MSE (``psnr``: every image's PSNR counts alike, so lightly aged photos are not sacrificed
-to heavily aged ones).
+to heavily aged ones) and 1 − SSIM (``ssim``: local structure and contrast, which L1 rewards
+only weakly).
 The discriminator objective is halved, as in the paper.
+
+With ``weights.real`` and a folder of real old photos (``data.real``), real scans become an
+unpaired domain, after Bringing Old Photos Back to Life's lesson that synthetic aging is never
+quite the real thing: a second, unconditional PatchGAN (``d_real``) learns to tell the
+generator's restorations of real old crops from clean photos, and the generator learns to
+make them indistinguishable. It judges luminance only, so black-and-white scans are not pushed
+towards colour.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from daguerre import losses
+from daguerre.style.objective import luminance
+from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe, frozen, logits_of
 
 
@@ -36,40 +46,65 @@ class Pix2Pix(Recipe):
             },
             "discriminator": {"type": "patch", "base_channels": 64, "n_layers": 3},
             "gan_mode": "nonsaturating",
-            "weights": {"adv": 1.0, "l1": 100.0, "fm": 0.0, "fft": 0.0, "tone": 0.0, "psnr": 0.0},
+            "weights": {
+                "adv": 1.0,
+                "l1": 100.0,
+                "fm": 0.0,
+                "fft": 0.0,
+                "tone": 0.0,
+                "psnr": 0.0,
+                "ssim": 0.0,
+                "real": 0.0,
+            },
         },
     }
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
+        self.real_domain = self.weights["real"] > 0
+        if self.real_domain and not config["data"].get("real"):
+            raise ConfigError("model.weights.real needs data.real, a folder of real old photos")
 
     def build_nets(self) -> dict[str, nn.Module]:
         c = self.channels
-        return {
+        nets = {
             "g": self.network("generator", in_channels=c, out_channels=c),
             "d": self.network("discriminator", in_channels=2 * c),
         }
+        if self.real_domain:
+            nets["d_real"] = self.network("discriminator", in_channels=1)
+        return nets
 
     def optimizers(self) -> dict[str, tuple[str, ...]]:
-        return {"g": ("g",), "d": ("d",)}
+        return {"g": ("g",), "d": ("d", "d_real") if self.real_domain else ("d",)}
 
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
         source, target = batch["input"], batch["target"]
         w = self.weights
+        n = len(source)
+        # one generator pass over the aged crops and, with a real domain, the real old ones
+        inputs = torch.cat([source, batch["real"]]) if self.real_domain else source
         if w["tone"]:  # a toned_unet generator: also supervise its global tone stage
-            fake, toned = self.nets["g"](source, with_tone=True)
+            out, toned = self.nets["g"](inputs, with_tone=True)
+            toned = toned[:n]
         else:
-            fake, toned = self.nets["g"](source), None
+            out, toned = self.nets["g"](inputs), None
+        fake, restored = out[:n], luminance(out[n:])
         real_pair = torch.cat([source, target], dim=1)
 
         d = self.nets["d"]
         fake_logits = d(torch.cat([source, fake.detach()], dim=1))
         d_loss = 0.5 * self.adversarial.discriminator(d(real_pair), fake_logits)
+        if self.real_domain:  # restored real scans against clean photos, in luminance
+            d_real = self.nets["d_real"]
+            d_loss = d_loss + 0.5 * self.adversarial.discriminator(
+                d_real(luminance(target)), d_real(restored.detach())
+            )
         optimize("d", d_loss)
 
         d_plain = self.raw["d"]
-        with frozen(d_plain):
+        with frozen(*(self.raw[name] for name in self.optimizers()["d"])):
             fake_feats = d_plain.features(torch.cat([source, fake], dim=1))
             terms = {
                 "g_adv": w["adv"] * self.adversarial.generator(logits_of(fake_feats)),
@@ -83,6 +118,12 @@ class Pix2Pix(Recipe):
                 terms["g_fft"] = w["fft"] * losses.fft_loss(fake, target)
             if w["psnr"]:
                 terms["g_psnr"] = w["psnr"] * losses.log_mse(fake, target)
+            if w["ssim"]:
+                terms["g_ssim"] = w["ssim"] * losses.ssim_loss(fake, target)
+            if self.real_domain:
+                terms["g_real"] = w["real"] * self.adversarial.generator(
+                    self.raw["d_real"](restored)
+                )
             if toned is not None:  # tone is judged on 4×4 means: noise is the U-Net's job
                 terms["g_tone"] = w["tone"] * losses.l1(
                     F.avg_pool2d(toned, 4), F.avg_pool2d(target.float(), 4)
