@@ -108,6 +108,8 @@ def test_overrides_are_dotted_and_yaml_typed() -> None:
         "fft": 0.5,
         "tone": 0.0,
         "psnr": 0.0,
+        "ssim": 0.0,
+        "real": 0.0,
     }
     assert config["model"]["generator"]["depth"] == 3
     assert config["model"]["generator"]["type"] == "unet"  # the rest of the spec is kept
