@@ -139,9 +139,9 @@ def test_detail_sigma_is_part_of_the_spec_and_old_specs_mean_none() -> None:
 def test_global_tone_in_strips_matches_one_pass() -> None:
     net = perturbed(ToneNet(width=8), seed=3, scale=0.3)
     photo = np.random.default_rng(1).random((50, 33, 3), dtype=np.float32)
-    np.testing.assert_allclose(
-        global_tone(net, photo, "cpu", rows=7), global_tone(net, photo, "cpu", rows=64), atol=1e-6
-    )
+    strips, whole = global_tone(net, photo, "cpu", rows=7), global_tone(net, photo, "cpu", rows=64)
+    # equal up to float32 rounding: this perturbed net sends values to a few hundred
+    np.testing.assert_allclose(strips, whole, atol=1e-6, rtol=1e-6)
 
 
 def test_pix2pix_trains_a_toned_unet_with_its_tone_loss(tmp_path) -> None:
