@@ -216,6 +216,8 @@ def test_aging_samples_carry_a_real_old_crop_when_given_a_real_folder(
     assert torch.equal(sample["real"], bundle.train[(1, 4)]["real"])  # drawn per key
     assert len({bundle.train[(0, i)]["real"].sum().item() for i in range(8)}) > 1
     assert bundle.folders["real"] == str(old)
+    shrunk = build_data("aging", data_config(train=str(shapes), real=str(old), shrink=4))
+    assert shrunk.train[(1, 4)]["real"].shape == shrunk.train[(1, 4)]["input"].shape == (3, 8, 8)
     assert "real" not in build_data("aging", data_config(train=str(shapes))).train[0]
 
 

@@ -236,7 +236,8 @@ class PairedAgingDataset(_CropDataset):
     With ``undamaged`` the sample also holds ``"undamaged"``: the same aging without
     the structured damage (same seed, so tone, blur and grain match), for inpainting.
     With ``real`` (a folder of real old photos) it also holds ``"real"``: a random crop of
-    one of them, drawn by the sample's generator — an unpaired domain with no truth.
+    one of them (shrunk like the rest), drawn by the sample's generator — an unpaired domain
+    with no truth.
     """
 
     def __init__(
@@ -263,7 +264,7 @@ class PairedAgingDataset(_CropDataset):
         if self.real is not None:
             photo = self.real.images[int(rng.integers(len(self.real)))]
             crop = random_crop(photo, self.crop, rng, scale=self.scale, flip=self.flip)
-            sample["real"] = to_chw(crop)
+            sample["real"] = to_chw(self.aging.shrunk(crop))
         return sample
 
 
@@ -289,15 +290,15 @@ class Aging:
         seed = int(rng.integers(0, 2**63))
         result = self.pipelines[choice](clean, seed)
         sample = {
-            "input": to_chw(self._shrunk(result.aged)),
-            "target": to_chw(self._shrunk(result.clean)),
-            "mask": to_chw(self._shrunk(result.mask.astype(np.float32)[..., None])),
+            "input": to_chw(self.shrunk(result.aged)),
+            "target": to_chw(self.shrunk(result.clean)),
+            "mask": to_chw(self.shrunk(result.mask.astype(np.float32)[..., None])),
         }
         if self.undamaged is not None:
-            sample["undamaged"] = to_chw(self._shrunk(self.undamaged[choice](clean, seed).aged))
+            sample["undamaged"] = to_chw(self.shrunk(self.undamaged[choice](clean, seed).aged))
         return sample
 
-    def _shrunk(self, pixels: np.ndarray) -> np.ndarray:
+    def shrunk(self, pixels: np.ndarray) -> np.ndarray:
         """H×W×C ``pixels`` area-averaged by ``shrink`` (unchanged when it is 1)."""
         if self.shrink == 1:
             return pixels
