@@ -14,19 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from daguerre import image as imageio
 from daguerre import metrics
 from daguerre.restore import RestorePipeline
-
-
-def shrunk(pixels: np.ndarray, side: int) -> np.ndarray:
-    scale = side / max(pixels.shape[:2])
-    if scale >= 1:
-        return pixels
-    return cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
 
 
 def main() -> None:
@@ -42,7 +34,7 @@ def main() -> None:
     rows = []
     for path in sorted(args.data.iterdir())[:: args.every][: args.count]:
         try:
-            photo = shrunk(imageio.to_rgb(imageio.read(path).pixels), args.side)
+            photo = imageio.preview(imageio.to_rgb(imageio.read(path).pixels), args.side)
         except imageio.ImageError as error:
             print(f"skipped {error}")
             continue

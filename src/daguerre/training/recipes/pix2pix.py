@@ -90,7 +90,8 @@ class Pix2Pix(Recipe):
             toned = toned[:n]
         else:
             out, toned = self.nets["g"](inputs), None
-        fake, restored = out[:n], luminance(out[n:])
+        fake = out[:n]
+        restored = luminance(out[n:]) if self.real_domain else None
         real_pair = torch.cat([source, target], dim=1)
 
         d = self.nets["d"]
