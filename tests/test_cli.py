@@ -256,6 +256,19 @@ def test_restore_no_damage_needs_only_the_enhancer(runner, photos, tmp_path, mon
     )
 
 
+def test_restore_monochrome_yes_gives_neutral_black_and_white(
+    runner, photos, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", export(tmp_path / "weights", enhance=enhancer()))
+    out = tmp_path / "out"
+    args = ("restore", photos / "colour.png", "-o", out, "--no-damage", "--monochrome")
+    assert_clean_exit(invoke(runner, *args, "yes"), 0)
+    pixels = imageio.read(out / "colour.png").pixels
+    np.testing.assert_array_equal(pixels[..., 0], pixels[..., 2])
+    assert np.abs(pixels - imageio.read(photos / "colour.png").pixels).max() > 0.05
+    assert_clean_exit(invoke(runner, *args, "sometimes"), 2)
+
+
 def test_restore_with_a_user_mask(runner, photos, tiny_models, tmp_path):
     mask = np.zeros((HEIGHT, WIDTH, 1), np.float32)
     mask[25:28, 30:34] = 1.0

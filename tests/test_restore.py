@@ -22,15 +22,16 @@ import torch
 
 from daguerre import hub, metrics
 from daguerre import image as imageio
+from daguerre.aging.damage import VISIBLE_OPACITY
 from daguerre.nets import UNet
-from daguerre.restore import RestoreOptions, RestorePipeline, restore
+from daguerre.restore import RestoreOptions, RestorePipeline, RestoreResult, restore
 from daguerre.restore.classical import (
     classical_restore,
     denoise_nlmeans,
     detect_defects,
     inpaint_telea,
 )
-from daguerre.restore.evaluate import Evaluation, evaluate, write_sheet
+from daguerre.restore.evaluate import Evaluation, aged_samples, evaluate, write_sheet
 from daguerre.restore.finish import (
     LEVELS_MAX_GAIN,
     WHITE_BALANCE_MAX_GAIN,
@@ -160,6 +161,18 @@ def test_a_sepia_print_comes_back_neutral(random_weights):
     sepia = np.clip(gray * np.array([1.07, 0.95, 0.78], np.float32), 0.0, 1.0)
     restored = RestorePipeline(weights_dir=random_weights)(sepia).image
     np.testing.assert_array_equal(restored[..., 0], restored[..., 2])
+
+
+def test_the_caller_decides_whether_a_photo_comes_back_neutral(random_weights):
+    gray = smooth_photo(32, 40, 1)
+    sepia = np.clip(gray * np.array([1.07, 0.95, 0.78], np.float32), 0.0, 1.0)
+    kept = RestorePipeline(weights_dir=random_weights, monochrome=False)(sepia).image
+    assert np.abs(kept[..., 0] - kept[..., 2]).max() > 0.05
+    neutral = RestorePipeline(weights_dir=random_weights, monochrome=True)
+    coloured = neutral(smooth_photo(32, 40, 3)).image
+    np.testing.assert_array_equal(coloured[..., 0], coloured[..., 2])
+    one_channel = RestorePipeline(weights_dir=random_weights, monochrome=False)(gray).image
+    assert one_channel.shape == gray.shape
 
 
 def test_user_mask_of_the_wrong_size_is_rejected(weights):
@@ -436,6 +449,27 @@ def test_evaluate_scores_every_method_and_writes_a_sheet(weights, tmp_path):
     picture = imageio.read(sheet)
     assert picture.pixels.shape[0] == 2 * 32
     assert picture.pixels.shape[1] == 3 * round(56 * 32 / 48)  # the wider, first row
+
+
+class TruthfulDetector:
+    """A stand-in pipeline whose mask is the aging's own visible damage (it re-ages the files)."""
+
+    def __init__(self, samples) -> None:
+        self.samples = iter(samples)
+
+    def __call__(self, aged: np.ndarray) -> RestoreResult:
+        _, _, truth = next(self.samples)
+        assert np.array_equal(truth.aged, aged)
+        return RestoreResult(image=aged, mask=(truth.mask > VISIBLE_OPACITY).astype(np.float32))
+
+
+def test_evaluate_scores_the_mask_against_the_damage_that_shows(tmp_path):
+    files = [imageio.write(tmp_path / "photo.png", smooth_photo(96, 96, top=0.9))]
+    samples = list(aged_samples(files, "moderate", 3))
+    faint = (samples[0][2].mask > 0) & (samples[0][2].mask <= VISIBLE_OPACITY)
+    assert faint.any() and (samples[0][2].mask > VISIBLE_OPACITY).any()
+    result = evaluate(files, preset="moderate", seed=3, pipeline=TruthfulDetector(samples))
+    assert result.summary()["mask"] == pytest.approx({"precision": 1, "recall": 1, "iou": 1})
 
 
 def test_evaluate_and_sheet_refuse_empty_input(weights, tmp_path):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 import typer
@@ -277,6 +277,13 @@ def restore(
     compare: Annotated[
         bool, typer.Option("--compare", help="Also write a before/after as NAME_compare.jpg.")
     ] = False,
+    monochrome: Annotated[
+        Literal["auto", "yes", "no"],
+        typer.Option(
+            help="yes: neutral black and white; no: keep the colours (a pale colour photo taken "
+            "for a toned print); auto: black-and-white and toned prints come back neutral."
+        ),
+    ] = "auto",
     recursive: Recursive = False,
     weights: WeightsDir = None,
     mask_threshold: MaskThreshold = 0.9,
@@ -299,6 +306,7 @@ def restore(
         enhance=not no_enhance,
         finish=finish,
         mask=user_mask,
+        monochrome={"auto": None, "yes": True, "no": False}[monochrome],
         mask_threshold=mask_threshold,
         max_hole=max_hole,
         device=device,
@@ -356,7 +364,7 @@ def evaluate_restore(
 
     Reports PSNR / SSIM of the aged input, of the classical baseline (OpenCV non-local means +
     Telea inpainting of detected thin defects), of the pipeline with and without finishing, and
-    the damage mask's precision / recall / IoU.
+    the damage mask's precision / recall / IoU against the damage that shows (opacity > 0.25).
     """
     from daguerre.hub import ModelError
     from daguerre.image import find_images

@@ -24,6 +24,10 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+# Damage drawn with more than this opacity shows; fainter strokes (a stain's fringe, a speck's
+# soft edge) are in the mask but are not what a damage detector is trained or scored to find.
+VISIBLE_OPACITY = 0.25
+
 # --- ranges (span at severity 1) -----------------------------------------------------------------
 
 SCRATCH_COUNT = (2.0, 16.0)  # scratches per image

@@ -12,6 +12,7 @@ import numpy as np
 from daguerre import image as imageio
 from daguerre import metrics
 from daguerre.aging import AgingPipeline, AgingResult
+from daguerre.aging.damage import VISIBLE_OPACITY
 from daguerre.restore.classical import classical_restore
 from daguerre.restore.pipeline import RestorePipeline
 
@@ -79,6 +80,8 @@ def evaluate(
 
     ``extra`` adds more methods (name → function of the aged image and the pipeline's result),
     e.g. finishing applied to the result, so one run compares them all on the same inputs.
+    The detected mask is scored against the damage that shows (drawn with more than
+    :data:`~daguerre.aging.damage.VISIBLE_OPACITY`), as the detector is trained to find it.
     """
     if not files:
         raise ValueError("no photos to evaluate")
@@ -92,8 +95,9 @@ def evaluate(
         result.add("daguerre", restored.image, clean)
         for name, method in (extra or {}).items():
             result.add(name, method(aged.aged, restored.image), clean)
-        if restored.mask is not None and aged.mask.any():
-            result.mask.append(metrics.mask_scores(restored.mask, aged.mask > 0))
+        visible = aged.mask > VISIBLE_OPACITY
+        if restored.mask is not None and visible.any():
+            result.mask.append(metrics.mask_scores(restored.mask, visible))
         if len(result.sheet_rows) < sheet_size:
             result.sheet_rows.append([aged.aged, restored.image, clean])
     return result

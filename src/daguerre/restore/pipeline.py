@@ -24,6 +24,10 @@ class RestoreOptions:
     enhance: bool = True
     finish: bool = False
     mask: np.ndarray | None = None  # a user mask (H×W, 1 = damaged) replaces detection
+    # True: the result is neutral black and white; False: colours are kept (a pale, one-hue
+    # colour photo — a plank, a beach — can look like a toned print); None: decided from the
+    # photo (gray and toned prints come back neutral). One-channel images always stay gray.
+    monochrome: bool | None = None
     # detected damage probability above which pixels are filled; 0.9 measured best with the
     # bundled detector (filling to the undamaged photo: light 44.2 dB against 43.0 at 0.5,
     # moderate and heavy the same within 0.05 dB); a user's mask is cut at one half
@@ -105,9 +109,7 @@ class RestorePipeline:
         if image.ndim != 3 or image.shape[-1] not in (1, 3):
             raise ValueError(f"expected an H×W×1 or H×W×3 image, got shape {image.shape}")
         ctx = Context(self.options, progress=progress, models=self._models)
-        # toned prints (sepia, cyanotype) are black-and-white photos too: they come back neutral
-        small = preview(image)
-        ctx.monochrome = image.shape[-1] == 1 or looks_gray(small) or looks_toned(small)
+        ctx.monochrome = image.shape[-1] == 1 or self._monochrome(image)
         work = to_rgb(image.astype(np.float32, copy=False))
         for name, stage in self.stages():
             work = stage(work, ctx)
@@ -117,6 +119,14 @@ class RestorePipeline:
             gray = to_gray(work)
             work = gray if image.shape[-1] == 1 else to_rgb(gray)
         return RestoreResult(np.clip(work, 0.0, 1.0).astype(np.float32), ctx.mask)
+
+    def _monochrome(self, image: np.ndarray) -> bool:
+        """Whether an RGB photo comes back neutral: the caller's choice, or what it looks like."""
+        if self.options.monochrome is not None:
+            return self.options.monochrome
+        # toned prints (sepia, cyanotype) are black-and-white photos too: they come back neutral
+        small = preview(image)
+        return looks_gray(small) or looks_toned(small)
 
 
 def restore(image: np.ndarray, **options: object) -> np.ndarray:

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from daguerre import metrics
+from daguerre.aging.damage import VISIBLE_OPACITY
 from daguerre.training.recipes.base import Batch, Optimize, Recipe
 
 
@@ -41,7 +42,7 @@ class DamageDetection(Recipe):
                 "norm": "none",
                 "out_activation": "none",
             },
-            "threshold": 0.25,
+            "threshold": VISIBLE_OPACITY,
             "pos_weight": 4.0,
             "weights": {"bce": 1.0, "dice": 1.0},
         },
