@@ -32,16 +32,6 @@ PHOTOS = (  # scratched, torn, faded, noisy and sepia prints
 )
 
 
-def shrink(pixels: np.ndarray, side: int) -> np.ndarray:
-    scale = side / max(pixels.shape[:2])
-    if scale >= 1:
-        return pixels
-    size = (round(pixels.shape[1] * scale), round(pixels.shape[0] * scale))
-    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA).reshape(
-        size[1], size[0], pixels.shape[-1]
-    )
-
-
 def row(before: np.ndarray, after: np.ndarray, mask: np.ndarray | None, height: int) -> np.ndarray:
     """Before | after | mask, each scaled to ``height`` rows."""
     panels = [image.to_rgb(before), image.to_rgb(after)]
@@ -69,7 +59,7 @@ def main() -> None:
     pipeline = RestorePipeline()
     rows = []
     for name in PHOTOS:
-        before = shrink(image.read(args.data / name).pixels, args.side)
+        before = image.preview(image.read(args.data / name).pixels, args.side)
         result = pipeline(before)
         rows.append(row(before, result.image, result.mask, args.height))
         print(f"restored {name}")
@@ -77,7 +67,7 @@ def main() -> None:
     halves = [np.concatenate([pad(r, r.shape[0] + 8, width) for r in rows[i::2]]) for i in (0, 1)]
     height = max(h.shape[0] for h in halves)
     sheet = np.concatenate([pad(h, height, h.shape[1] + 12) for h in halves], axis=1)
-    image.write(args.output, shrink(sheet, 2400), quality=90)
+    image.write(args.output, image.preview(sheet, 2400), quality=90)
     print(f"wrote {args.output}")
 
 

@@ -676,6 +676,15 @@ def test_gray_and_rgb_conversions() -> None:
     np.testing.assert_array_equal(image.to_gray(image.to_rgb(gray)), gray)
 
 
+@pytest.mark.parametrize("channels", [1, 3])
+def test_preview_shrinks_the_long_side_keeps_the_channels_and_never_enlarges(channels: int) -> None:
+    photo = np.random.default_rng(0).random((300, 120, channels), dtype=np.float32)
+    small = image.preview(photo, 100)
+    assert small.shape == (100, 40, channels)
+    np.testing.assert_allclose(small.mean(), photo.mean(), atol=1e-3)  # an average, not a pick
+    assert image.preview(photo, 400) is photo
+
+
 def test_looks_gray_tells_black_and_white_from_sepia(rng: np.random.Generator) -> None:
     luma = cv2.GaussianBlur(rng.random((200, 300), dtype=np.float32), (0, 0), 4)[..., None]
     bw = np.repeat(luma, 3, axis=2)

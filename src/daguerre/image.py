@@ -703,7 +703,8 @@ def preview(array: np.ndarray, side: int = 64) -> np.ndarray:
     if scale >= 1:
         return array
     size = (max(1, round(array.shape[1] * scale)), max(1, round(array.shape[0] * scale)))
-    return cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(array, size, interpolation=cv2.INTER_AREA)
+    return small.reshape(size[1], size[0], *array.shape[2:])  # OpenCV drops a single channel
 
 
 def rgb_to_lab(array: np.ndarray) -> np.ndarray:
