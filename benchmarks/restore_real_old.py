@@ -32,7 +32,7 @@ def main() -> None:
 
     pipeline = RestorePipeline(weights_dir=args.weights)
     rows = []
-    for path in sorted(args.data.iterdir())[:: args.every][: args.count]:
+    for path in imageio.find_images(args.data)[:: args.every][: args.count]:
         try:
             photo = imageio.preview(imageio.to_rgb(imageio.read(path).pixels), args.side)
         except imageio.ImageError as error:

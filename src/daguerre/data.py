@@ -224,10 +224,11 @@ class _CropDataset(Dataset):
     def _crop(self, key: int | Key) -> tuple[np.ndarray, np.random.Generator]:
         epoch, index = _split_key(key)
         rng = sample_rng(self.seed, TRAIN_STREAM, epoch, index)
-        crop = random_crop(
-            self.images.images[index], self.crop, rng, scale=self.scale, flip=self.flip
-        )
-        return crop, rng
+        return self._cut(self.images.images[index], rng), rng
+
+    def _cut(self, photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A random crop of ``photo`` with this dataset's size, scale and flip."""
+        return random_crop(photo, self.crop, rng, scale=self.scale, flip=self.flip)
 
 
 class PairedAgingDataset(_CropDataset):
@@ -263,8 +264,7 @@ class PairedAgingDataset(_CropDataset):
         sample = self.aging(clean, rng)
         if self.real is not None:
             photo = self.real.images[int(rng.integers(len(self.real)))]
-            crop = random_crop(photo, self.crop, rng, scale=self.scale, flip=self.flip)
-            sample["real"] = to_chw(self.aging.shrunk(crop))
+            sample["real"] = to_chw(self.aging.shrunk(self._cut(photo, rng)))
         return sample
 
 
