@@ -146,6 +146,13 @@ def test_unsupported_format_is_refused(tmp_path: Path) -> None:
         image.read(target)
 
 
+def test_floating_point_tiff_is_named_for_what_it_is(tmp_path: Path) -> None:
+    target = tmp_path / "scan.tif"
+    assert cv2.imwrite(str(target), np.full((8, 8, 3), 0.5, np.float32))
+    with pytest.raises(ImageError, match="a TIFF with a sample layout that cannot be read"):
+        image.read(target)
+
+
 def test_directory_given_as_file(tmp_path: Path) -> None:
     folder = tmp_path / "album.jpg"
     folder.mkdir()

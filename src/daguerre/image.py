@@ -47,6 +47,7 @@ _READ_FORMATS = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
 _SIXTEEN_BIT_FORMATS = frozenset({"PNG", "TIFF"})
 _ALPHA_FORMATS = frozenset({"PNG", "TIFF", "WEBP"})
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TIFF_SIGNATURES = (b"II*\x00", b"MM\x00*")
 _EXIF_ORIENTATION = 0x0112
 _TIFF_BITS_PER_SAMPLE = 258
 _TIFF_PHOTOMETRIC = 262
@@ -114,7 +115,7 @@ def read(path: Path | str, *, max_pixels: int | None = None) -> Image:
             try:
                 pil = PILImage.open(fh, formats=_READ_FORMATS)
             except UnidentifiedImageError:
-                raise ImageError(path, "not a JPEG, PNG, TIFF, BMP or WebP image") from None
+                raise ImageError(path, _unidentified_reason(head)) from None
             except (OSError, SyntaxError, ValueError, EOFError) as error:
                 raise ImageError(path, f"truncated or corrupt header ({error})") from error
             with pil:
@@ -146,6 +147,16 @@ def read(path: Path | str, *, max_pixels: int | None = None) -> Image:
         format=fmt,
         path=path,
     )
+
+
+def _unidentified_reason(head: bytes) -> str:
+    """Why a file Pillow could not identify is refused, judged from its first bytes."""
+    if head.startswith(_TIFF_SIGNATURES):
+        return (
+            "a TIFF with a sample layout that cannot be read (floating-point or unusual "
+            "samples?); save it as an 8- or 16-bit integer TIFF"
+        )
+    return "not a JPEG, PNG, TIFF, BMP or WebP image"
 
 
 def _pixel_limit(max_pixels: int | None) -> int:
