@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import time
+import tracemalloc
 import warnings
 import zlib
 from pathlib import Path
@@ -757,3 +758,21 @@ def test_image_validates_its_fields() -> None:
         Image(np.zeros((2, 2, 3), dtype=np.float32), alpha=np.zeros((3, 3), dtype=np.float32))
     with pytest.raises(ValueError, match="bit_depth"):
         Image(np.zeros((2, 2, 3), dtype=np.float32), bit_depth=10)
+
+
+def test_reading_and_writing_need_no_second_full_size_float_copy(tmp_path: Path) -> None:
+    y, x = np.mgrid[0:1024, 0:1024].astype(np.float32) / 1024
+    pixels = np.stack([x, y, (x + y) / 2], axis=-1)  # smooth: the PNG itself stays small
+    floats = pixels.nbytes
+    tracemalloc.start()
+    try:
+        target = image.write(tmp_path / "big.png", pixels)
+        _, written = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        start, _ = tracemalloc.get_traced_memory()
+        image.read(target)
+        _, read = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert written < floats  # 8-bit samples and a few rows of float scratch
+    assert read - start < 1.5 * floats  # the float32 result and the decoded 8-bit samples

@@ -23,7 +23,7 @@ import torch
 from daguerre import hub, metrics
 from daguerre import image as imageio
 from daguerre.aging.damage import VISIBLE_OPACITY
-from daguerre.nets import UNet
+from daguerre.nets import TonedUNet, UNet
 from daguerre.restore import RestoreOptions, RestorePipeline, RestoreResult, restore
 from daguerre.restore.classical import (
     classical_restore,
@@ -478,6 +478,22 @@ def test_evaluate_and_sheet_refuse_empty_input(weights, tmp_path):
     with pytest.raises(ValueError, match="no rows"):
         write_sheet(Evaluation(), tmp_path / "sheet.png")
     assert not (tmp_path / "sheet.png").exists()
+
+
+def test_the_callers_image_is_never_changed(tmp_path):
+    toned = TonedUNet(tone={"width": 8}, unet={"base_channels": 4, "depth": 2, "norm": "none"})
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # a tone stage and a U-Net that change every pixel
+        for parameter in toned.parameters():
+            parameter.add_(0.1 * torch.randn(parameter.shape, generator=generator))
+    weights = export(tmp_path, damage=bright_detector(), inpaint=constant_painter(), enhance=toned)
+    photo = smooth_photo(48, 48)
+    photo[10, 4:44] = 1.0  # a scratch for Telea
+    photo[24:44, 14:34] = 1.0  # a tear for the network
+    before = photo.copy()
+    result = RestorePipeline(weights_dir=weights, max_hole=1.0)(photo)
+    np.testing.assert_array_equal(photo, before)
+    assert not np.allclose(result.image, photo, atol=0.01)
 
 
 def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weights):

@@ -144,6 +144,15 @@ def test_global_tone_in_strips_matches_one_pass() -> None:
     np.testing.assert_allclose(strips, whole, atol=1e-6, rtol=1e-6)
 
 
+def test_global_tone_may_write_over_its_input() -> None:
+    net = perturbed(ToneNet(width=8), seed=3, scale=0.3)
+    photo = np.random.default_rng(1).random((50, 33, 3), dtype=np.float32)
+    apart = global_tone(net, photo, "cpu", rows=7)
+    same = global_tone(net, photo, "cpu", rows=7, out=photo)
+    assert same is photo
+    np.testing.assert_array_equal(same, apart)
+
+
 def test_pix2pix_trains_a_toned_unet_with_its_tone_loss(tmp_path) -> None:
     config = tiny(write_shapes(tmp_path / "photos", 8, size=(64, 64)), steps=3)
     config["model"]["generator"] = {"type": "toned_unet", "tone": {"width": 8}, "unet": TINY_UNET}

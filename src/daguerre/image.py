@@ -264,18 +264,18 @@ def _decode_pillow(
         raise ImageError(path, f"truncated or corrupt image data ({error})") from error
     mode = pil.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N") or (mode == "I" and _fits_16_bits(pil)):
-        gray = np.asarray(pil).astype(np.float32)[..., None] / 65535.0
+        gray = _unit_floats(np.asarray(pil), 65535)[..., None]
         return _icc_to_srgb_array(gray, icc, path), None, 16
     pil = _normalise_mode(pil, path)
     alpha = None
     if pil.mode in ("LA", "RGBA"):
-        alpha = np.asarray(pil.getchannel("A"), dtype=np.float32) / 255.0
+        alpha = _unit_floats(np.asarray(pil.getchannel("A")), 255)
         pil = pil.convert(pil.mode[:-1])
     if icc is not None:
         pil = _icc_to_srgb_image(pil, icc, path)
     if pil.mode == "CMYK":
         pil = pil.convert("RGB")
-    pixels = np.asarray(pil, dtype=np.float32) / 255.0
+    pixels = _unit_floats(np.asarray(pil), 255)
     return (pixels[..., None] if pixels.ndim == 2 else pixels), alpha, 8
 
 
@@ -305,6 +305,13 @@ def _normalise_mode(pil: PILImage.Image, path: Path) -> PILImage.Image:
     raise ImageError(path, f"unsupported pixel mode {mode!r}")
 
 
+def _unit_floats(array: np.ndarray, peak: int) -> np.ndarray:
+    """Integer samples as float32 in [0, 1], with no second full-size copy."""
+    out = array.astype(np.float32)
+    out /= np.float32(peak)
+    return out
+
+
 def _decode_opencv(
     data: bytes, gray: bool, icc: bytes | None, path: Path
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -315,7 +322,7 @@ def _decode_opencv(
         raise ImageError(path, f"corrupt 16-bit image data ({error})") from error
     if array is None or array.dtype != np.uint16:
         raise ImageError(path, "truncated or corrupt 16-bit image data")
-    array = array.astype(np.float32) / 65535.0
+    array = _unit_floats(array, 65535)
     if array.ndim == 2:
         array = array[..., None]
     channels = array.shape[2]
@@ -498,10 +505,15 @@ def _checked_arrays(
     return pixels, alpha
 
 
-def _quantise(array: np.ndarray, depth: int) -> np.ndarray:
-    """Round (not truncate) [0, 1] floats to 8- or 16-bit integers."""
+def _quantise(array: np.ndarray, depth: int, rows: int = 256) -> np.ndarray:
+    """Round (not truncate) [0, 1] floats to 8- or 16-bit integers, ``rows`` at a time (the
+    float scratch of a 100-megapixel scan would otherwise be several gigabytes)."""
     peak, dtype = (65535, np.uint16) if depth == 16 else (255, np.uint8)
-    return np.rint(np.clip(array, 0.0, 1.0) * peak).astype(dtype)
+    out = np.empty(array.shape, dtype)
+    for top in range(0, array.shape[0], rows):
+        block = np.clip(array[top : top + rows], 0.0, 1.0) * np.float32(peak)
+        out[top : top + rows] = np.rint(block, out=block)
+    return out
 
 
 def _encode_8(fmt: str, pixels: np.ndarray, alpha: np.ndarray | None, quality: int) -> bytes:

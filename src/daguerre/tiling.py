@@ -202,7 +202,6 @@ def run_tiled(
     total = len(rows) * len(cols)
 
     output: np.ndarray | None = None
-    weight = np.zeros((height, width, 1), dtype=np.float32)
     done = 0
     with torch.inference_mode():
         for y, window_y in rows:
@@ -211,12 +210,21 @@ def run_tiled(
                 result = _forward(net, image[region], device, multiple)
                 if output is None:
                     output = np.zeros((height, width, result.shape[2]), dtype=np.float32)
-                window = np.outer(window_y, window_x)[:, :, None]
-                output[region] += result * window
-                weight[region] += window
+                output[region] += result * np.outer(window_y, window_x)[:, :, None]
                 done += 1
                 if progress is not None:
                     progress(done, total)
     assert output is not None  # at least one tile always runs
-    np.divide(output, weight, out=output)
+    # every tile's window is a row window times a column window and the tiles form a grid, so
+    # the blending weight is the product of the 1-D sums: no H×W weight array is needed
+    output /= _axis_weight(rows, tile_h, height)[:, None, None]
+    output /= _axis_weight(cols, tile_w, width)[None, :, None]
     return output
+
+
+def _axis_weight(windows: list[tuple[int, np.ndarray]], size: int, length: int) -> np.ndarray:
+    """The sum of the 1-D windows (each ``size`` long, placed at its start) along one axis."""
+    weight = np.zeros(length, dtype=np.float32)
+    for start, window in windows:
+        weight[start : start + size] += window
+    return weight

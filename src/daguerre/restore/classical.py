@@ -23,8 +23,10 @@ def _luma_u8(image: np.ndarray) -> np.ndarray:
 
 
 def to_u8(image: np.ndarray) -> np.ndarray:
-    """Float [0,1] H×W×C → uint8 with rounding (C kept)."""
-    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    """Float [0,1] H×W×C → uint8 with rounding (C kept), through one float32 scratch copy."""
+    scaled = np.multiply(image, np.float32(255.0), dtype=np.float32)
+    scaled += np.float32(0.5)
+    return np.clip(scaled, 0, 255, out=scaled).astype(np.uint8)
 
 
 def detect_defects(image: np.ndarray, contrast: float = DEFECT_CONTRAST) -> np.ndarray:
@@ -42,17 +44,21 @@ def detect_defects(image: np.ndarray, contrast: float = DEFECT_CONTRAST) -> np.n
     return mask.astype(np.float32)
 
 
-def inpaint_telea(image: np.ndarray, mask: np.ndarray, radius: int = 3) -> np.ndarray:
+def inpaint_telea(
+    image: np.ndarray, mask: np.ndarray, radius: int = 3, *, in_place: bool = False
+) -> np.ndarray:
     """Fill the pixels where ``mask > 0.5`` with OpenCV's Telea fast-marching method.
 
     OpenCV works in 8 bits; only the filled pixels take its result, the others keep their values.
+    The result is a float32 copy, or with ``in_place`` the (float32) ``image`` itself.
     """
-    holes = (mask > 0.5).astype(np.uint8)
+    holes = mask > 0.5
+    out = image if in_place else image.astype(np.float32)
     if not holes.any():
-        return image.copy()
-    filled = cv2.inpaint(to_u8(image), holes, radius, cv2.INPAINT_TELEA)
-    filled = (filled.astype(np.float32) / 255.0).reshape(image.shape)
-    return np.where(holes[..., None] > 0, filled, image).astype(np.float32)
+        return out
+    filled = cv2.inpaint(to_u8(image), holes.astype(np.uint8), radius, cv2.INPAINT_TELEA)
+    out[holes] = filled.reshape(image.shape)[holes] / np.float32(255.0)
+    return out
 
 
 def denoise_nlmeans(image: np.ndarray, strength: float | None = None) -> np.ndarray:

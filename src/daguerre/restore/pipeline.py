@@ -65,6 +65,8 @@ class Context:
         return lambda done, total: progress(stage, done, total)
 
 
+# a stage gets the pipeline's working image (float32 H×W×3, its to change in place) and
+# returns the result, which may be that same array
 Stage = Callable[[np.ndarray, Context], np.ndarray]
 
 
@@ -110,7 +112,10 @@ class RestorePipeline:
             raise ValueError(f"expected an H×W×1 or H×W×3 image, got shape {image.shape}")
         ctx = Context(self.options, progress=progress, models=self._models)
         ctx.monochrome = image.shape[-1] == 1 or self._monochrome(image)
-        work = to_rgb(image.astype(np.float32, copy=False))
+        # the pipeline's own copy: stages may change it in place (a large scan has no room
+        # for a new array at every step), the caller's image stays as it was
+        work = to_rgb(image)
+        work = work.astype(np.float32, copy=np.shares_memory(work, image))
         for name, stage in self.stages():
             work = stage(work, ctx)
             if ctx.progress is not None:
@@ -118,7 +123,7 @@ class RestorePipeline:
         if ctx.monochrome:
             gray = to_gray(work)
             work = gray if image.shape[-1] == 1 else to_rgb(gray)
-        return RestoreResult(np.clip(work, 0.0, 1.0).astype(np.float32), ctx.mask)
+        return RestoreResult(np.clip(work, 0.0, 1.0, out=work), ctx.mask)
 
     def _monochrome(self, image: np.ndarray) -> bool:
         """Whether an RGB photo comes back neutral: the caller's choice, or what it looks like."""

@@ -55,8 +55,12 @@ def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
             )
         ctx.mask = np.clip(mask, 0.0, 1.0)
     else:
-        logits = _run(ctx, DAMAGE_MODEL, "detect", image)[..., 0]
-        ctx.mask = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+        mask = _run(ctx, DAMAGE_MODEL, "detect", image)[..., 0]
+        # the logistic function, in place: a large scan has no room for temporary copies
+        np.negative(mask, out=mask)
+        np.exp(mask, out=mask)
+        mask += 1.0
+        ctx.mask = np.reciprocal(mask, out=mask)
     return image
 
 
@@ -104,13 +108,17 @@ def inpaint(image: np.ndarray, ctx: Context) -> np.ndarray:
     if not fill.any():
         return image
     wide = wide_regions(fill, ctx.options.classical_fill_width)
-    image = inpaint_telea(image, fill & (1 - wide))
+    image = inpaint_telea(image, fill & (1 - wide), in_place=True)
     if not wide.any():
         return image
-    keep = 1.0 - wide[..., None].astype(np.float32)
-    inputs = np.concatenate([image * keep, 1.0 - keep], axis=-1)
+    hole = wide.astype(bool)
+    inputs = np.empty((*image.shape[:2], image.shape[2] + 1), np.float32)  # RGB with holes, mask
+    inputs[..., :-1] = image
+    inputs[hole, :-1] = 0.0
+    inputs[..., -1] = hole
     painted = _run(ctx, INPAINT_MODEL, "inpaint", inputs)
-    return (image * keep + np.clip(painted, 0.0, 1.0) * (1.0 - keep)).astype(np.float32)
+    image[hole] = np.clip(painted[hole], 0.0, 1.0)
+    return image
 
 
 def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
@@ -121,18 +129,22 @@ def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
     """
     model = _model(ctx, ENHANCE_MODEL)
     if isinstance(model, TonedUNet):
-        image = global_tone(model.tone, image, ctx.options.device)
+        image = global_tone(model.tone, image, ctx.options.device, out=image)
         model = model.local_stage()
-    return np.clip(_run(ctx, model, "enhance", image), 0.0, 1.0).astype(np.float32)
+    restored = _run(ctx, model, "enhance", image)
+    return np.clip(restored, 0.0, 1.0, out=restored)
 
 
 @torch.no_grad()
-def global_tone(net: ToneNet, image: np.ndarray, device: str, rows: int = 256) -> np.ndarray:
-    """``net`` applied to an H×W×C image, parameters from its thumbnail, ``rows`` at a time."""
+def global_tone(
+    net: ToneNet, image: np.ndarray, device: str, rows: int = 256, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``net`` applied to an H×W×C image, parameters from its thumbnail, ``rows`` at a time,
+    into ``out`` (which may be ``image`` itself: each strip is read before it is written)."""
     height, width = image.shape[:2]
     whole = torch.from_numpy(image).permute(2, 0, 1)[None]
     params = net.predict(thumbnail(whole, net.thumb_size).to(device))
-    out = np.empty_like(image, dtype=np.float32)
+    out = np.empty_like(image, dtype=np.float32) if out is None else out
     for top in range(0, height, rows):
         piece = whole[:, :, top : top + rows].to(device)
         toned = net.apply(piece, params, origin=(top, 0), full=(height, width))
