@@ -236,6 +236,9 @@ def test_restore_writes_results_masks_and_comparisons(runner, photos, tiny_model
     compare = imageio.read(out / "colour_compare.jpg")
     assert compare.format == "JPEG"
     assert compare.pixels.shape == (HEIGHT, 2 * WIDTH + 4, 3)
+    # before on the left (the scratch still there), after on the right
+    np.testing.assert_allclose(compare.pixels[:, :WIDTH], original, atol=0.06)
+    np.testing.assert_allclose(compare.pixels[:, -WIDTH:], colour, atol=0.06)
     assert imageio.read(out / "gray.png").pixels.shape == (HEIGHT, WIDTH, 1)
     assert imageio.read(out / "deep.png").bit_depth == 16
     alpha = imageio.read(out / "rgba.png").alpha

@@ -480,7 +480,7 @@ def test_evaluate_and_sheet_refuse_empty_input(weights, tmp_path):
     assert not (tmp_path / "sheet.png").exists()
 
 
-def test_the_callers_image_is_never_changed(tmp_path):
+def test_the_callers_image_is_never_changed_unless_given_away(tmp_path):
     toned = TonedUNet(tone={"width": 8}, unet={"base_channels": 4, "depth": 2, "norm": "none"})
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():  # a tone stage and a U-Net that change every pixel
@@ -491,9 +491,15 @@ def test_the_callers_image_is_never_changed(tmp_path):
     photo[10, 4:44] = 1.0  # a scratch for Telea
     photo[24:44, 14:34] = 1.0  # a tear for the network
     before = photo.copy()
-    result = RestorePipeline(weights_dir=weights, max_hole=1.0)(photo)
+    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0)
+    result = pipeline(photo)
     np.testing.assert_array_equal(photo, before)
     assert not np.allclose(result.image, photo, atol=0.01)
+    # a caller that gives its image away gets the same result, and no working copy is made:
+    # the stages work on that array
+    given = pipeline(photo, overwrite=True)
+    np.testing.assert_array_equal(given.image, result.image)
+    assert not np.array_equal(photo, before)
 
 
 def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weights):

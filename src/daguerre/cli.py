@@ -217,6 +217,11 @@ def train(
     console.print(f"[green]done[/green] → {escape(str(finished))}")
 
 
+# long side of each half of a --compare sheet: a look at the whole photo, not a second copy
+# of a large scan (the restored file itself has every pixel)
+COMPARE_SIDE = 2048
+
+
 def _side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     """Before and after next to each other with a thin white gutter (channels matched)."""
     channels = max(before.shape[-1], after.shape[-1])
@@ -275,7 +280,12 @@ def restore(
         bool, typer.Option("--save-mask", help="Also write the damage mask as NAME_mask.png.")
     ] = False,
     compare: Annotated[
-        bool, typer.Option("--compare", help="Also write a before/after as NAME_compare.jpg.")
+        bool,
+        typer.Option(
+            "--compare",
+            help="Also write a before/after as NAME_compare.jpg"
+            f" (at most {COMPARE_SIDE} px a side).",
+        ),
     ] = False,
     monochrome: Annotated[
         Literal["auto", "yes", "no"],
@@ -319,13 +329,16 @@ def restore(
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
-        result = pipeline(picture.pixels)
+        # a copy: a small photo's preview is the photo itself, which the pipeline may change
+        before = image.preview(picture.pixels, COMPARE_SIDE).copy() if compare else None
+        # the pixels are not needed again: the pipeline may work on them (one copy fewer)
+        result = pipeline(picture.pixels, overwrite=True)
         written = [_write_like(item, picture, result.image, sources)]
         stem = item.target.stem
         if save_mask and result.mask is not None:
             written.append(_write_mask(item, result.mask, sources))
-        if compare:
-            sheet = _side_by_side(picture.pixels, result.image)
+        if before is not None:
+            sheet = _side_by_side(before, image.preview(result.image, COMPARE_SIDE))
             written.append(
                 image.write(item.target.with_name(f"{stem}_compare.jpg"), sheet, protect=sources)
             )

@@ -107,15 +107,24 @@ class RestorePipeline:
             chosen.append(("finish", lambda image, ctx: finish(image)))
         return chosen
 
-    def __call__(self, image: np.ndarray, progress: Progress | None = None) -> RestoreResult:
+    def __call__(
+        self, image: np.ndarray, progress: Progress | None = None, *, overwrite: bool = False
+    ) -> RestoreResult:
+        """Restore ``image`` (float H×W×1 or H×W×3 in [0, 1]).
+
+        The stages change a working copy in place (a large scan has no room for a new array at
+        every step); ``overwrite=True`` lets them use a float32 RGB ``image`` itself and saves
+        that copy, for a caller that no longer needs the original.
+        """
         if image.ndim != 3 or image.shape[-1] not in (1, 3):
             raise ValueError(f"expected an H×W×1 or H×W×3 image, got shape {image.shape}")
         ctx = Context(self.options, progress=progress, models=self._models)
         ctx.monochrome = image.shape[-1] == 1 or self._monochrome(image)
-        # the pipeline's own copy: stages may change it in place (a large scan has no room
-        # for a new array at every step), the caller's image stays as it was
         work = to_rgb(image)
-        work = work.astype(np.float32, copy=np.shares_memory(work, image))
+        if overwrite or not np.shares_memory(work, image):
+            work = np.require(work, np.float32, "C")  # copies only to convert
+        else:
+            work = np.array(work, np.float32, order="C")
         for name, stage in self.stages():
             work = stage(work, ctx)
             if ctx.progress is not None:
