@@ -2,7 +2,8 @@
 
 Runs the bundled models on the CPU (2 threads by default) through the tiling engine, next to
 the classical baseline (NL-means + Telea) on the same image, then measures the peak resident
-memory of a whole-pipeline run on a large scan (24 megapixels by default) in a fresh process.
+memory of a whole-pipeline run on a large scan (24 megapixels by default) in a fresh process,
+once with glibc's malloc as it comes and once keeping freed memory (``daguerre.allocator``).
 
     python benchmarks/bench_restore.py [--size 1024] [--scan-megapixels 24] [--threads 2]
 """
@@ -10,6 +11,7 @@ memory of a whole-pipeline run on a large scan (24 megapixels by default) in a f
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -19,6 +21,7 @@ import cv2
 import numpy as np
 import torch
 
+from daguerre import allocator
 from daguerre.aging import AgingPipeline
 from daguerre.restore import RestoreOptions, RestorePipeline
 from daguerre.restore.classical import classical_restore
@@ -101,7 +104,10 @@ def main() -> None:
     speed(args.size, args.runs)
     command = [sys.executable, __file__, "--memory-only", "--threads", str(args.threads)]
     command += ["--scan-megapixels", str(args.scan_megapixels)]
-    subprocess.run(command, check=True)
+    # the baseline: glibc's malloc as it comes, returning every large freed block to the kernel
+    for label, keep in (("malloc as it comes", "0"), ("freed memory kept", "1")):
+        print(f"{label}:", end=" ", flush=True)
+        subprocess.run(command, check=True, env={**os.environ, allocator.SWITCH_ENV: keep})
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from daguerre.allocator import keep_freed_memory
+
 DEFAULT_TILE = 512
 PROBE_SIZE = 64
 
@@ -182,6 +184,7 @@ def run_tiled(
         raise ValueError(f"image must be a non-empty H×W×C array; got shape {image.shape}")
     if multiple < 1 or overlap < 0:
         raise ValueError(f"need multiple >= 1 and overlap >= 0; got {multiple}, {overlap}")
+    keep_freed_memory()  # every tile's layers reuse the last tile's memory (see daguerre.allocator)
     height, width, channels = image.shape
     if tile is None:
         if memory_budget_mb is None:

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from daguerre import hub
+from daguerre.allocator import keep_freed_memory
 from daguerre.data import DataBundle, StepSampler, batches, build_data, make_loader
 from daguerre.training import config as configuration
 from daguerre.training.checkpoint import (
@@ -221,6 +222,7 @@ class Trainer:
 
     def fit(self) -> Path:
         """Train to ``train.steps``, then export the averaged generator; returns the run dir."""
+        keep_freed_memory()  # each step's activations reuse the last step's memory on a CPU
         train = self.config["train"]
         data_cfg = self.config["data"]
         sampler = StepSampler(
