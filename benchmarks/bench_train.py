@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 
 from daguerre import losses
+from daguerre.allocator import keep_freed_memory
 from daguerre.data import StepSampler, make_loader
 from daguerre.training.distributed import Distributed
 from daguerre.training.trainer import Trainer, resolve_config
@@ -132,6 +133,9 @@ def step_speeds(trainer: Trainer, steps: int, workers: int) -> tuple[list[float]
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
+    # as Trainer.fit does, so the bare step and the engine's run alike
+    # (DAGUERRE_KEEP_FREED_MEMORY=0 measures glibc's malloc as it comes)
+    keep_freed_memory()
     print(
         f"pix2pix {args.size}px, batch {args.batch}, {args.threads} threads, "
         f"{args.workers} loader workers, data {args.data.resolve()}"
