@@ -71,6 +71,17 @@ def test_round_trip_matches_within_fp16_tolerance(exported, tmp_path):
     assert (got - rounded).abs().max() < 1e-5
 
 
+def test_loaded_convolutions_are_channels_last_and_export_again(exported, tmp_path):
+    loaded, _ = load("tiny", directory=tmp_path)
+    kernels = [p for p in loaded.parameters() if p.ndim == 4]
+    assert kernels and all(p.is_contiguous(memory_format=torch.channels_last) for p in kernels)
+    assert not all(p.is_contiguous() for p in kernels)  # the format really changed
+    again = export(loaded, "again", CARD, directory=tmp_path)
+    with safe_open(again, "pt") as weights, safe_open(tmp_path / "tiny.safetensors", "pt") as first:
+        for key in first.keys():  # noqa: SIM118 (safe_open is not a mapping)
+            assert torch.equal(weights.get_tensor(key), first.get_tensor(key))
+
+
 def test_weights_are_fp16_and_integer_buffers_are_kept(tmp_path):
     module = tiny_unet(norm="batch")
     path = export(module, "bn", {"task": "restore"}, directory=tmp_path)

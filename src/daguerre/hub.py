@@ -209,7 +209,8 @@ def load(
     if mismatch:
         raise ModelError(weights_path, f"weights do not match the card's architecture: {mismatch}")
     module.load_state_dict(state, strict=True)
-    return module.float().to(device).eval(), card
+    # channels-last weights: the tiling engine feeds H×W×C tiles, and convolutions run faster so
+    return module.float().to(device, memory_format=torch.channels_last).eval(), card
 
 
 def _half_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
