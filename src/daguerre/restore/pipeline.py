@@ -131,7 +131,10 @@ class RestorePipeline:
                 ctx.progress(name, 1, 1)
         if ctx.monochrome:
             gray = to_gray(work)
-            work = gray if image.shape[-1] == 1 else to_rgb(gray)
+            if image.shape[-1] == 1:
+                work = gray
+            else:
+                work[...] = gray  # neutral RGB, in place
         return RestoreResult(np.clip(work, 0.0, 1.0, out=work), ctx.mask)
 
     def _monochrome(self, image: np.ndarray) -> bool:
