@@ -40,6 +40,7 @@ from daguerre.restore.finish import (
     sharpen,
     white_balance,
 )
+from daguerre.restore.stages import hole_windows
 
 FILL = (0.75, 0.25, 0.5)
 
@@ -514,6 +515,42 @@ def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weight
     assert np.allclose(unlimited.image[24:32, 15:35], FILL)
     users = RestorePipeline(**options, mask=limited.mask, max_hole=0.05)
     assert np.allclose(users(photo).image[24:32, 15:35], FILL)
+
+
+def test_the_painter_runs_on_windows_around_the_holes_not_the_whole_picture():
+    holes = np.zeros((400, 600), np.uint8)
+    holes[50:60, 40:70] = 1  # a tear near the top left corner
+    holes[300:320, 400:430] = 1  # one far from it
+    holes[330:335, 450:460] = 1  # and one that shares its context
+    windows = hole_windows(holes, context=20)
+    assert [window for window, _ in windows] == [
+        (slice(30, 80), slice(20, 90)),
+        (slice(280, 355), slice(380, 480)),
+    ]
+    # each hole is painted by exactly one window
+    painted = np.zeros(holes.shape, int)
+    for window, own in windows:
+        painted[window] += own
+    np.testing.assert_array_equal(painted, holes)
+    # two long diagonal tears: their boxes add up to more than the picture, so it is run whole
+    holes[:] = 0
+    cv2.line(holes, (0, 0), (399, 399), 1, 3)
+    cv2.line(holes, (200, 0), (599, 399), 1, 3)
+    ((window, own),) = hole_windows(holes, context=20)
+    assert window == (slice(0, 400), slice(0, 600))
+    np.testing.assert_array_equal(own, holes > 0)
+
+
+def test_a_window_paints_only_its_own_holes():
+    holes = np.zeros((100, 100), np.uint8)
+    holes[10:20, 10:60] = 1
+    holes[10:60, 60:64] = 1  # touches the first: one L-shaped tear
+    holes[50:55, 10:15] = 1  # a speck inside the L's box, too far from it to share its window
+    (big, big_own), (small, small_own) = hole_windows(holes, context=12)
+    assert big == (slice(0, 72), slice(0, 76)) and small == (slice(38, 67), slice(0, 27))
+    assert big_own.sum() == 500 + 200 and small_own.sum() == 25
+    assert holes[big].sum() == 725  # the speck is in the L's window (a hole in its input) ...
+    assert not big_own[50:55, 10:15].any()  # ... but is painted by its own window
 
 
 def test_thin_damage_is_filled_classically_and_wide_holes_by_the_network(weights):

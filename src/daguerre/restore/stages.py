@@ -20,6 +20,7 @@ DAMAGE_MODEL = "restore-damage"
 INPAINT_MODEL = "restore-inpaint"
 ENHANCE_MODEL = "restore-enhance"
 MASK_GROW = 1  # pixels added around detected damage so that its soft rim is filled too
+INPAINT_CONTEXT = 128  # pixels of picture around a wide hole that the inpainting network sees
 
 
 def _model(ctx: Context, name: str):
@@ -111,14 +112,39 @@ def inpaint(image: np.ndarray, ctx: Context) -> np.ndarray:
     image = inpaint_telea(image, fill & (1 - wide), in_place=True)
     if not wide.any():
         return image
-    hole = wide.astype(bool)
-    inputs = np.empty((*image.shape[:2], image.shape[2] + 1), np.float32)  # RGB with holes, mask
-    inputs[..., :-1] = image
-    inputs[hole, :-1] = 0.0
-    inputs[..., -1] = hole
-    painted = _run(ctx, INPAINT_MODEL, "inpaint", inputs)
-    image[hole] = np.clip(painted[hole], 0.0, 1.0)
+    for window, own in hole_windows(wide, INPAINT_CONTEXT):
+        piece, hole = image[window], wide[window].astype(bool)
+        inputs = np.empty((*hole.shape, image.shape[2] + 1), np.float32)  # RGB with holes, mask
+        inputs[..., :-1] = piece
+        inputs[hole, :-1] = 0.0
+        inputs[..., -1] = hole
+        painted = _run(ctx, INPAINT_MODEL, "inpaint", inputs)
+        piece[own] = np.clip(painted[own], 0.0, 1.0)
     return image
+
+
+Window = tuple[slice, slice]
+
+
+def hole_windows(holes: np.ndarray, context: int) -> list[tuple[Window, np.ndarray]]:
+    """Where to run the inpainting network: boxes around ``holes`` (uint8 0/1) with ``context``
+    pixels of picture on every side, each with the (boolean) holes it paints.
+
+    Holes closer than ``2 * context`` share a box. Should the boxes add up to more than the
+    picture, it is one box: the whole picture, every hole.
+    """
+    height, width = holes.shape
+    size = 2 * context + 1
+    near = cv2.dilate(holes, cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    boxes = stats[1:, :4]  # x, y, width, height of each group's holes and their context
+    if (boxes[:, 2] * boxes[:, 3]).sum() >= height * width:
+        return [((slice(0, height), slice(0, width)), holes.astype(bool))]
+    windows = []
+    for group, (x, y, w, h) in enumerate(boxes, start=1):
+        window = (slice(y, y + h), slice(x, x + w))
+        windows.append((window, (labels[window] == group) & (holes[window] > 0)))
+    return windows
 
 
 def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
