@@ -12,6 +12,8 @@ import numpy as np
 
 DEFECT_CONTRAST = 0.12  # a thin line must differ this much from its surroundings (0–1 scale)
 DEFECT_KERNEL = 7  # the largest defect width (pixels) the top-hat filters look for
+TELEA_BAND = 1024  # rows filled by one OpenCV call
+TELEA_MARGIN = 64  # rows of picture above and below a band that the fill may draw on
 
 
 def _luma_u8(image: np.ndarray) -> np.ndarray:
@@ -50,14 +52,24 @@ def inpaint_telea(
     """Fill the pixels where ``mask > 0.5`` with OpenCV's Telea fast-marching method.
 
     OpenCV works in 8 bits; only the filled pixels take its result, the others keep their values.
-    The result is a float32 copy, or with ``in_place`` the (float32) ``image`` itself.
+    It runs on bands of :data:`TELEA_BAND` rows with :data:`TELEA_MARGIN` rows of picture above
+    and below (OpenCV makes several full-size buffers per call: a large scan has no room for
+    them). The result is a float32 copy, or with ``in_place`` the (float32) ``image`` itself.
     """
     holes = mask > 0.5
     out = image if in_place else image.astype(np.float32)
-    if not holes.any():
-        return out
-    filled = cv2.inpaint(to_u8(image), holes.astype(np.uint8), radius, cv2.INPAINT_TELEA)
-    out[holes] = filled.reshape(image.shape)[holes] / np.float32(255.0)
+    height = image.shape[0]
+    for top in range(0, height, TELEA_BAND):
+        bottom = min(top + TELEA_BAND, height)
+        band_holes = holes[top:bottom]
+        if not band_holes.any():
+            continue
+        # rows of the band above may be filled already; they are holes here too, so refilled
+        low, high = max(top - TELEA_MARGIN, 0), min(bottom + TELEA_MARGIN, height)
+        filled = cv2.inpaint(
+            to_u8(out[low:high]), holes[low:high].astype(np.uint8), radius, cv2.INPAINT_TELEA
+        ).reshape(high - low, *image.shape[1:])[top - low : bottom - low]
+        out[top:bottom][band_holes] = filled[band_holes] / np.float32(255.0)
     return out
 
 
