@@ -252,3 +252,35 @@ def test_runs_a_daguerre_unet_one_channel_in_three_out(height, width):
     assert np.isfinite(out).all()
     if height <= 32 and width <= 32:
         assert np.abs(out - _untiled(net, image)).max() < 1e-5
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "tile", "overlap"), [(150, 97, 48, 16), (64, 64, 64, 8)]
+)
+def test_in_place_writes_the_same_result_into_the_image(height, width, tile, overlap):
+    net = _seeded(GlobalNet(), seed=1)  # wide context: every tile reads rows far from its own
+    image = _smooth_image(height, width)
+    expected = run_tiled(net, image, tile=tile, overlap=overlap, multiple=4)
+    given = image.copy()
+    result = run_tiled(net, given, tile=tile, overlap=overlap, multiple=4, in_place=True)
+    assert result is given
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_in_place_needs_a_float32_image_and_as_many_channels_out():
+    with pytest.raises(ValueError, match="float32"):
+        run_tiled(local_net(3, 3), np.zeros((8, 8, 3), np.float64), in_place=True)
+    with pytest.raises(ValueError, match="output channels"):
+        run_tiled(local_net(1, 3), _random_image(8, 8, 1), in_place=True)
+
+
+def test_in_place_needs_a_band_of_rows_not_a_second_image():
+    image = _random_image(256, 256, 3)
+    net = local_net(3, 3)
+    tracemalloc.start()
+    try:
+        run_tiled(net, image, tile=32, overlap=8, in_place=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.2 * image.nbytes  # a 32-row band is an eighth of the image

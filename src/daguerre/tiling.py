@@ -1,9 +1,11 @@
 """Run a network over an image of any size in overlapping, feathered tiles.
 
-The whole image, the output accumulator and the weight map stay on the host as float32 NumPy
-arrays; only one tile at a time is sent to the device. Peak memory is therefore
-O(image) on the host plus O(tile²) on the device, which is how a 24–100 megapixel scan is
-restored on a laptop.
+The image and the output stay on the host as float32 NumPy arrays; only one tile at a time is
+sent to the device. Tiles are summed one row of tiles at a time in a band of ``tile`` rows,
+and rows no later tile touches go to the output, which may be the image itself
+(``in_place``). Peak memory is therefore the image (and the output, unless in place) plus a
+band on the host and O(tile²) on the device, which is how a 24–100 megapixel scan is restored
+on a laptop.
 
 Layout. Each axis gets the fewest tiles of at most ``tile`` pixels that overlap by at least
 ``overlap``; the tiles are then shrunk to the smallest size that still covers the axis with that
@@ -172,18 +174,23 @@ def run_tiled(
     memory_budget_mb: float | None = None,
     multiple: int = 1,
     progress: Progress | None = None,
+    in_place: bool = False,
 ) -> np.ndarray:
     """Apply ``net`` to an H×W×C float image tile by tile and blend the results.
 
     ``net`` must already live on ``device`` (and normally be in eval mode); it maps
     (1, C, h, w) to (1, C_out, h, w). ``multiple`` > 1 pads each tile on the bottom/right by
     reflection to that multiple and crops the result back; the tile size is rounded down to it.
-    ``progress(done, total)`` is called after every tile. Returns float32 H×W×C_out.
+    ``progress(done, total)`` is called after every tile. Returns float32 H×W×C_out: a new
+    array, or with ``in_place`` (C_out = C, a float32 ``image``) ``image`` itself, overwritten
+    row by row once no tile needs those rows any more.
     """
     if image.ndim != 3 or image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"image must be a non-empty H×W×C array; got shape {image.shape}")
     if multiple < 1 or overlap < 0:
         raise ValueError(f"need multiple >= 1 and overlap >= 0; got {multiple}, {overlap}")
+    if in_place and (image.dtype != np.float32 or not image.flags.writeable):
+        raise ValueError("in_place needs a writeable float32 image")
     keep_freed_memory()  # every tile's layers reuse the last tile's memory (see daguerre.allocator)
     height, width, channels = image.shape
     if tile is None:
@@ -202,26 +209,43 @@ def run_tiled(
     tile_w, starts_x = tile_layout(width, tile, overlap, multiple)
     rows = [(y, _axis_window(y, tile_h, height, overlap)) for y in starts_y]
     cols = [(x, _axis_window(x, tile_w, width, overlap)) for x in starts_x]
+    # every tile's window is a row window times a column window and the tiles form a grid, so
+    # the blending weight is the product of the 1-D sums: no H×W weight array is needed
+    weight_y = _axis_weight(rows, tile_h, height)[:, None, None]
+    weight_x = _axis_weight(cols, tile_w, width)[None, :, None]
     total = len(rows) * len(cols)
 
-    output: np.ndarray | None = None
+    # one row of tiles at a time is summed in ``band`` (rows y .. y + tile_h); the rows above
+    # the next row of tiles are then final, and no later tile reads them: they go to the output
+    output = image if in_place else None
+    band: np.ndarray | None = None
     done = 0
     with torch.inference_mode():
-        for y, window_y in rows:
+        for index, (y, window_y) in enumerate(rows):
             for x, window_x in cols:
-                region = (slice(y, y + tile_h), slice(x, x + tile_w))
-                result = _forward(net, image[region], device, multiple)
-                if output is None:
-                    output = np.zeros((height, width, result.shape[2]), dtype=np.float32)
-                output[region] += result * np.outer(window_y, window_x)[:, :, None]
+                result = _forward(net, image[y : y + tile_h, x : x + tile_w], device, multiple)
+                if band is None:
+                    band = np.zeros((tile_h, width, result.shape[2]), dtype=np.float32)
+                    if output is None:
+                        output = np.empty((height, width, result.shape[2]), dtype=np.float32)
+                    elif output.shape[2] != band.shape[2]:
+                        raise ValueError(
+                            f"in_place needs as many output channels as input channels; the "
+                            f"network gives {band.shape[2]} for {channels}"
+                        )
+                band[:, x : x + tile_w] += result * np.outer(window_y, window_x)[:, :, None]
                 done += 1
                 if progress is not None:
                     progress(done, total)
-    assert output is not None  # at least one tile always runs
-    # every tile's window is a row window times a column window and the tiles form a grid, so
-    # the blending weight is the product of the 1-D sums: no H×W weight array is needed
-    output /= _axis_weight(rows, tile_h, height)[:, None, None]
-    output /= _axis_weight(cols, tile_w, width)[None, :, None]
+            assert band is not None and output is not None  # a row has at least one tile
+            final = (rows[index + 1][0] if index + 1 < len(rows) else height) - y
+            finished = band[:final]
+            finished /= weight_y[y : y + final]
+            finished /= weight_x
+            output[y : y + final] = finished
+            band[: tile_h - final] = band[final:]  # the overlap carries into the next band
+            band[tile_h - final :] = 0.0
+    assert output is not None
     return output
 
 

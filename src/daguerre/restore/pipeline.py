@@ -122,7 +122,7 @@ class RestorePipeline:
         ctx.monochrome = image.shape[-1] == 1 or self._monochrome(image)
         work = to_rgb(image)
         if overwrite or not np.shares_memory(work, image):
-            work = np.require(work, np.float32, "C")  # copies only to convert
+            work = np.require(work, np.float32, ["C", "W"])  # copies only to convert
         else:
             work = np.array(work, np.float32, order="C")
         for name, stage in self.stages():

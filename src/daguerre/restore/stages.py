@@ -31,8 +31,16 @@ def _model(ctx: Context, name: str):
     return ctx.models[name]
 
 
-def _run(ctx: Context, model: str | torch.nn.Module, stage: str, inputs: np.ndarray) -> np.ndarray:
-    """``model`` (a bundled model's name, or a network) run over ``inputs`` in tiles."""
+def _run(
+    ctx: Context,
+    model: str | torch.nn.Module,
+    stage: str,
+    inputs: np.ndarray,
+    *,
+    in_place: bool = False,
+) -> np.ndarray:
+    """``model`` (a bundled model's name, or a network) run over ``inputs`` in tiles (written
+    into ``inputs`` with ``in_place``)."""
     return run_tiled(
         _model(ctx, model) if isinstance(model, str) else model,
         inputs,
@@ -40,6 +48,7 @@ def _run(ctx: Context, model: str | torch.nn.Module, stage: str, inputs: np.ndar
         device=ctx.options.device,
         memory_budget_mb=ctx.options.memory_budget_mb,
         progress=ctx.report(stage),
+        in_place=in_place,
     )
 
 
@@ -157,7 +166,7 @@ def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
     if isinstance(model, TonedUNet):
         image = global_tone(model.tone, image, ctx.options.device, out=image)
         model = model.local_stage()
-    restored = _run(ctx, model, "enhance", image)
+    restored = _run(ctx, model, "enhance", image, in_place=True)
     return np.clip(restored, 0.0, 1.0, out=restored)
 
 
