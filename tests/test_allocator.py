@@ -50,3 +50,28 @@ def test_the_environment_can_leave_malloc_alone(monkeypatch, name, value):
         assert allocator.keep_freed_memory() is False
     finally:
         allocator.keep_freed_memory.cache_clear()
+
+
+# in a fresh process: free a 128 MB array, then hand what was kept back; print the RSS drop
+RELEASE = """
+import numpy as np
+from daguerre.allocator import keep_freed_memory, release_freed_memory
+
+def resident():
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS")) * 1024
+
+keep_freed_memory()
+block = np.ones(32 * 2**20, dtype=np.float32)
+del block
+kept = resident()
+release_freed_memory()
+print(kept - resident())
+"""
+
+
+@glibc
+def test_kept_memory_goes_back_to_the_kernel_when_released():
+    run = subprocess.run([sys.executable, "-c", RELEASE], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert int(run.stdout) > 100 * 2**20

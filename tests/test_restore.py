@@ -25,6 +25,7 @@ from daguerre import image as imageio
 from daguerre.aging.damage import VISIBLE_OPACITY
 from daguerre.nets import TonedUNet, UNet
 from daguerre.restore import RestoreOptions, RestorePipeline, RestoreResult, classical, restore
+from daguerre.restore import pipeline as pipeline_module
 from daguerre.restore.classical import (
     classical_restore,
     denoise_nlmeans,
@@ -518,6 +519,18 @@ def test_the_callers_image_is_never_changed_unless_given_away(tmp_path):
     given = pipeline(photo, overwrite=True)
     np.testing.assert_array_equal(given.image, result.image)
     assert not np.array_equal(photo, before)
+
+
+def test_a_large_photo_hands_back_what_each_stage_kept(weights, monkeypatch):
+    released = []
+    monkeypatch.setattr(pipeline_module, "release_freed_memory", lambda: released.append(1))
+    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0)
+    photo = smooth_photo(32, 32)
+    pipeline(photo)
+    assert released == []  # a small photo keeps it: the next photo's tiles reuse it
+    monkeypatch.setattr(pipeline_module, "RELEASE_FROM_MB", photo.nbytes / 2**20)
+    pipeline(photo)
+    assert len(released) == len(pipeline.stages())
 
 
 def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weights):

@@ -6,7 +6,9 @@ time) straight back to the kernel when it is freed, and trims the top of its hea
 layer's output is faulted in page by page all over again: on a 2-core machine close to half of
 a restore's CPU time went to the kernel doing that. Raising both thresholds to 1 GiB keeps the
 blocks for reuse. Arrays larger than that (a 100-megapixel float image) are still mapped and
-returned on free, so a large scan does not stay resident after it is done.
+returned on free. What a step kept but will not reuse (the next step allocates other sizes)
+is handed back with :func:`release_freed_memory` between steps, or a 100-megapixel restore
+would hold a gigabyte more than it needs at its peak.
 
 ``benchmarks/bench_restore.py`` measures a 24-megapixel restore with and without this setting.
 Set ``DAGUERRE_KEEP_FREED_MEMORY=0`` to leave ``malloc`` as it is; where the environment sets
@@ -44,3 +46,10 @@ def keep_freed_memory() -> bool:
     mallopt = ctypes.CDLL(None).mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return bool(mallopt(M_MMAP_THRESHOLD, THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, THRESHOLD))
+
+
+def release_freed_memory() -> None:
+    """Hand the freed memory that :func:`keep_freed_memory` kept back to the kernel (glibc's
+    ``malloc_trim``); between the steps of a job, when the next one needs other sizes."""
+    if keep_freed_memory():
+        ctypes.CDLL(None).malloc_trim(0)

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from daguerre.allocator import release_freed_memory
 from daguerre.image import looks_gray, looks_toned, preview, to_gray, to_rgb
 from daguerre.restore import stages
 from daguerre.restore.finish import finish
 
 Progress = Callable[[str, int, int], None]
+# from this working-array size on, the memory each stage kept for its own reuse is handed back
+# before the next (100 MP: 1.2 GB less at the peak); below it, keeping is cheap and faster
+RELEASE_FROM_MB = 256
 
 
 @dataclass
@@ -125,8 +129,11 @@ class RestorePipeline:
             work = np.require(work, np.float32, ["C", "W"])  # copies only to convert
         else:
             work = np.array(work, np.float32, order="C")
+        large = work.nbytes >= RELEASE_FROM_MB * 2**20
         for name, stage in self.stages():
             work = stage(work, ctx)
+            if large:  # hand back what this stage kept for its own reuse (daguerre.allocator)
+                release_freed_memory()
             if ctx.progress is not None:
                 ctx.progress(name, 1, 1)
         if ctx.monochrome:
