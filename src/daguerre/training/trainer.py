@@ -222,7 +222,6 @@ class Trainer:
 
     def fit(self) -> Path:
         """Train to ``train.steps``, then export the averaged generator; returns the run dir."""
-        keep_freed_memory()  # each step's activations reuse the last step's memory on a CPU
         train = self.config["train"]
         data_cfg = self.config["data"]
         sampler = StepSampler(
@@ -254,7 +253,9 @@ class Trainer:
             tracker = LossTracker()
             window = (time.perf_counter(), self.step)
             tick = time.perf_counter()
-            for batch in loader:
+            batches = iter(loader)  # starts the loader's workers with malloc as it comes, then
+            keep_freed_memory()  # each step's activations reuse the last step's memory
+            for batch in batches:
                 tracker.add(self.train_step(batch))
                 monitor.advance(self.step)
                 if self._due(train["log_every"]):
