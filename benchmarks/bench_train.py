@@ -133,8 +133,9 @@ def step_speeds(trainer: Trainer, steps: int, workers: int) -> tuple[list[float]
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    # as Trainer.fit does, so the bare step and the engine's run alike
-    # (DAGUERRE_KEEP_FREED_MEMORY=0 measures glibc's malloc as it comes)
+    # the training process keeps freed memory, as in Trainer.fit, so the bare step and the
+    # engine's run alike (here loader workers inherit it too, which changes their memory, not
+    # the speeds; DAGUERRE_KEEP_FREED_MEMORY=0 measures glibc's malloc as it comes)
     keep_freed_memory()
     print(
         f"pix2pix {args.size}px, batch {args.batch}, {args.threads} threads, "
