@@ -20,7 +20,7 @@ towards colour.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -30,6 +30,14 @@ from daguerre import losses
 from daguerre.style.objective import luminance
 from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe, frozen, logits_of
+
+
+class Generated(NamedTuple):
+    """One generator pass over a batch, as both halves of the step read it."""
+
+    fake: torch.Tensor  # the aged crops restored
+    toned: torch.Tensor | None  # their tone stage's output (a toned_unet with weights.tone)
+    restored: torch.Tensor | None  # the real old crops restored, in luminance (weights.real)
 
 
 class Pix2Pix(Recipe):
@@ -80,30 +88,49 @@ class Pix2Pix(Recipe):
         return {"g": ("g",), "d": ("d", "d_real") if self.real_domain else ("d",)}
 
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
-        source, target = batch["input"], batch["target"]
-        w = self.weights
-        n = len(source)
-        # one generator pass over the aged crops and, with a real domain, the real old ones
-        inputs = torch.cat([source, batch["real"]]) if self.real_domain else source
-        if w["tone"]:  # a toned_unet generator: also supervise its global tone stage
+        """Generate once, step the discriminators on the detached fakes, then the generator."""
+        out = self._generate(batch)
+        d_loss = self._d_loss(batch, out)
+        optimize("d", d_loss)
+        terms = self._g_terms(batch, out)
+        optimize("g", torch.stack([t.float() for t in terms.values()]).sum())
+        return {"d": d_loss, **terms}
+
+    def _generate(self, batch: Batch) -> Generated:
+        """One generator pass over the aged crops and, with a real domain, the real old ones."""
+        n = len(batch["input"])
+        inputs = torch.cat([batch["input"], batch["real"]]) if self.real_domain else batch["input"]
+        if self.weights["tone"]:  # a toned_unet generator: also supervise its global tone stage
             out, toned = self.nets["g"](inputs, with_tone=True)
             toned = toned[:n]
         else:
             out, toned = self.nets["g"](inputs), None
-        fake = out[:n]
         restored = luminance(out[n:]) if self.real_domain else None
-        real_pair = torch.cat([source, target], dim=1)
+        return Generated(fake=out[:n], toned=toned, restored=restored)
 
+    def _d_loss(self, batch: Batch, out: Generated) -> torch.Tensor:
+        """The discriminators' halved objective, against detached fakes (no gradient to G).
+
+        ``d`` tells ``concat(input, target)`` from ``concat(input, fake)``; with a real domain
+        ``d_real`` adds clean photos against restored real scans, in luminance.
+        """
+        source, target = batch["input"], batch["target"]
         d = self.nets["d"]
-        fake_logits = d(torch.cat([source, fake.detach()], dim=1))
-        d_loss = 0.5 * self.adversarial.discriminator(d(real_pair), fake_logits)
-        if self.real_domain:  # restored real scans against clean photos, in luminance
+        fake_logits = d(torch.cat([source, out.fake.detach()], dim=1))
+        real_logits = d(torch.cat([source, target], dim=1))
+        loss = 0.5 * self.adversarial.discriminator(real_logits, fake_logits)
+        if out.restored is not None:
             d_real = self.nets["d_real"]
-            d_loss = d_loss + 0.5 * self.adversarial.discriminator(
-                d_real(luminance(target)), d_real(restored.detach())
+            loss = loss + 0.5 * self.adversarial.discriminator(
+                d_real(luminance(target)), d_real(out.restored.detach())
             )
-        optimize("d", d_loss)
+        return loss
 
+    def _g_terms(self, batch: Batch, out: Generated) -> dict[str, torch.Tensor]:
+        """The generator's weighted loss terms by log name (``g_adv``, ``g_l1``, then those
+        with non-zero weights), with the discriminators frozen: their sum trains G only."""
+        source, target, fake = batch["input"], batch["target"], out.fake
+        w = self.weights
         d_plain = self.raw["d"]
         with frozen(*(self.raw[name] for name in self.optimizers()["d"])):
             fake_feats = d_plain.features(torch.cat([source, fake], dim=1))
@@ -113,7 +140,7 @@ class Pix2Pix(Recipe):
             }
             if w["fm"]:
                 with torch.no_grad():
-                    real_feats = d_plain.features(real_pair)
+                    real_feats = d_plain.features(torch.cat([source, target], dim=1))
                 terms["g_fm"] = w["fm"] * losses.feature_matching(real_feats, fake_feats)
             if w["fft"]:
                 terms["g_fft"] = w["fft"] * losses.fft_loss(fake, target)
@@ -121,16 +148,15 @@ class Pix2Pix(Recipe):
                 terms["g_psnr"] = w["psnr"] * losses.log_mse(fake, target)
             if w["ssim"]:
                 terms["g_ssim"] = w["ssim"] * losses.ssim_loss(fake, target)
-            if self.real_domain:
+            if out.restored is not None:
                 terms["g_real"] = w["real"] * self.adversarial.generator(
-                    self.raw["d_real"](restored)
+                    self.raw["d_real"](out.restored)
                 )
-            if toned is not None:  # tone is judged on 4×4 means: noise is the U-Net's job
+            if out.toned is not None:  # tone is judged on 4×4 means: noise is the U-Net's job
                 terms["g_tone"] = w["tone"] * losses.l1(
-                    F.avg_pool2d(toned, 4), F.avg_pool2d(target.float(), 4)
+                    F.avg_pool2d(out.toned, 4), F.avg_pool2d(target.float(), 4)
                 )
-        optimize("g", torch.stack([t.float() for t in terms.values()]).sum())
-        return {"d": d_loss, **terms}
+        return terms
 
     def evaluate(self, generator: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
         source = batch["input"]
