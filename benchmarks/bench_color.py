@@ -25,7 +25,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 from skimage import data  # noqa: E402
 
-from daguerre.image import rgb_to_lab  # noqa: E402
+from daguerre.color import rgb_to_lab  # noqa: E402
 from daguerre.style import color  # noqa: E402
 
 

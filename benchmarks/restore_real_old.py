@@ -18,6 +18,7 @@ import numpy as np
 
 from daguerre import image as imageio
 from daguerre import metrics
+from daguerre.color import preview, to_rgb
 from daguerre.restore import RestorePipeline
 
 
@@ -34,7 +35,7 @@ def main() -> None:
     rows = []
     for path in imageio.find_images(args.data)[:: args.every][: args.count]:
         try:
-            photo = imageio.preview(imageio.to_rgb(imageio.read(path).pixels), args.side)
+            photo = preview(to_rgb(imageio.read(path).pixels), args.side)
         except imageio.ImageError as error:
             print(f"skipped {error}")
             continue

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from daguerre import image
+from daguerre.color import preview, to_rgb
 from daguerre.restore import RestorePipeline
 
 PHOTOS = (  # scratched, torn, faded, noisy and sepia prints
@@ -34,7 +35,7 @@ PHOTOS = (  # scratched, torn, faded, noisy and sepia prints
 
 def row(before: np.ndarray, after: np.ndarray, mask: np.ndarray | None, height: int) -> np.ndarray:
     """Before | after | mask, each scaled to ``height`` rows."""
-    panels = [image.to_rgb(before), image.to_rgb(after)]
+    panels = [to_rgb(before), to_rgb(after)]
     if mask is not None:
         panels.append(np.repeat(mask[..., None], 3, axis=-1))
     width = round(before.shape[1] * height / before.shape[0])
@@ -59,7 +60,7 @@ def main() -> None:
     pipeline = RestorePipeline()
     rows = []
     for name in PHOTOS:
-        before = image.preview(image.read(args.data / name).pixels, args.side)
+        before = preview(image.read(args.data / name).pixels, args.side)
         result = pipeline(before)
         rows.append(row(before, result.image, result.mask, args.height))
         print(f"restored {name}")
@@ -67,7 +68,7 @@ def main() -> None:
     halves = [np.concatenate([pad(r, r.shape[0] + 8, width) for r in rows[i::2]]) for i in (0, 1)]
     height = max(h.shape[0] for h in halves)
     sheet = np.concatenate([pad(h, height, h.shape[1] + 12) for h in halves], axis=1)
-    image.write(args.output, image.preview(sheet, 2400), quality=90)
+    image.write(args.output, preview(sheet, 2400), quality=90)
     print(f"wrote {args.output}")
 
 

@@ -19,7 +19,8 @@ import numpy as np
 from make_aging_gallery import labelled, to_bgr8
 
 from daguerre import hub
-from daguerre.image import read, to_rgb
+from daguerre.color import to_rgb
+from daguerre.image import read
 from daguerre.style import Stylizer
 from daguerre.style.evaluate import DEFAULT_STYLES, painting_path, style_models
 from daguerre.style.pipeline import fit_long_side

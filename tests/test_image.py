@@ -22,6 +22,7 @@ from PIL import ImageCms, ImageOps
 
 from daguerre import image
 from daguerre.image import Image, ImageError
+from daguerre.restore.monochrome import looks_gray
 
 RNG_SEED = 1234
 
@@ -400,7 +401,7 @@ def test_bmp_and_webp_round_trips_keep_gray_where_possible(
     assert np.abs(webp.pixels - smooth).mean() < 0.01
     gray_webp = image.read(image.write(tmp_path / "g.webp", gray))
     assert gray_webp.pixels.shape == (32, 32, 3)  # WebP has no gray mode
-    assert image.looks_gray(gray_webp.pixels)
+    assert looks_gray(gray_webp.pixels)
 
 
 # ------------------------------------------------------------------------------ orientation
@@ -673,82 +674,6 @@ def test_importing_image_does_not_import_torch() -> None:
     code = "import sys, daguerre.image; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_gray_and_rgb_conversions() -> None:
-    rgb = np.array([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]], dtype=np.float32)
-    np.testing.assert_allclose(image.to_gray(rgb)[0, :, 0], [0.299, 0.587, 0.114], rtol=1e-6)
-    gray = np.full((2, 2, 1), 0.4, dtype=np.float32)
-    assert image.to_gray(gray) is gray
-    assert image.to_rgb(gray).shape == (2, 2, 3)
-    np.testing.assert_array_equal(image.to_gray(image.to_rgb(gray)), gray)
-
-
-@pytest.mark.parametrize("channels", [1, 3])
-def test_preview_shrinks_the_long_side_keeps_the_channels_and_never_enlarges(channels: int) -> None:
-    photo = np.random.default_rng(0).random((300, 120, channels), dtype=np.float32)
-    small = image.preview(photo, 100)
-    assert small.shape == (100, 40, channels)
-    np.testing.assert_allclose(small.mean(), photo.mean(), atol=1e-3)  # an average, not a pick
-    assert image.preview(photo, 400) is photo
-
-
-def test_looks_gray_tells_black_and_white_from_sepia(rng: np.random.Generator) -> None:
-    luma = cv2.GaussianBlur(rng.random((200, 300), dtype=np.float32), (0, 0), 4)[..., None]
-    bw = np.repeat(luma, 3, axis=2)
-    assert image.looks_gray(bw)
-    assert image.looks_gray(luma)
-    noisy = np.clip(bw + rng.normal(0, 0.02, bw.shape).astype(np.float32), 0, 1)
-    assert image.looks_gray(noisy)  # scanner noise is not colour
-    buffer = cv2.imencode(
-        ".jpg", np.rint(noisy * 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80]
-    )
-    assert image.looks_gray(cv2.imdecode(buffer[1], cv2.IMREAD_COLOR).astype(np.float32) / 255)
-    for tint in ([1.07, 0.95, 0.80], [1.03, 1.0, 0.95]):  # strong and slight sepia
-        assert not image.looks_gray(np.clip(bw * np.array(tint, dtype=np.float32), 0, 1))
-    colour = rng.random((64, 64, 3), dtype=np.float32)
-    assert not image.looks_gray(colour)
-
-
-def test_looks_toned_finds_sepia_and_cyanotype_prints_not_colour_photos(
-    rng: np.random.Generator,
-) -> None:
-    luma = cv2.GaussianBlur(rng.random((120, 160), dtype=np.float32), (0, 0), 4)[..., None]
-    bw = np.repeat(0.1 + 0.8 * (luma - luma.min()) / np.ptp(luma), 3, axis=2)
-    for tint in ([1.07, 0.95, 0.80], [0.80, 0.92, 1.08]):  # sepia, cyanotype
-        toned = np.clip(bw * np.array(tint, dtype=np.float32), 0, 1)
-        assert image.looks_toned(toned) and not image.looks_gray(toned)
-    blobs = cv2.GaussianBlur(rng.random((120, 160, 3), dtype=np.float32), (0, 0), 6)
-    colour = np.clip(0.5 + 4.0 * (blobs - blobs.mean()), 0, 1)  # several hues
-    assert not image.looks_toned(colour)
-    assert not image.looks_toned(luma)  # one channel: gray, not toned
-
-
-def test_looks_toned_allows_a_tint_that_drifts_with_lightness_and_a_small_mark(
-    rng: np.random.Generator,
-) -> None:
-    luma = cv2.GaussianBlur(rng.random((120, 160), dtype=np.float32), (0, 0), 4)[..., None]
-    light = 0.1 + 0.8 * (luma - luma.min()) / np.ptp(luma)
-    shadows, highlights = np.array([1.12, 0.95, 0.85]), np.array([1.0, 1.0, 0.8])
-    print_ = np.clip(light * ((1 - light) * shadows + light * highlights), 0, 1)
-    print_[:12, :24] = [0.3, 0.4, 0.8]  # a blue watermark on 1.5 % of the print
-    assert image.looks_toned(print_.astype(np.float32))
-    two_hues = np.repeat(light, 3, axis=2) * np.array([1.1, 0.95, 0.85])
-    two_hues[:, 80:] = light[:, 80:] * np.array([0.85, 1.1, 0.95])  # one lightness, two hues
-    assert not image.looks_toned(np.clip(two_hues, 0, 1).astype(np.float32))
-
-
-def test_lab_conversions() -> None:
-    rgb = np.array([[[1, 1, 1], [0, 0, 0], [1, 0, 0]]], dtype=np.float32)
-    lab = image.rgb_to_lab(rgb)
-    assert lab.dtype == np.float32
-    np.testing.assert_allclose(lab[0, 0], [100, 0, 0], atol=0.05)
-    np.testing.assert_allclose(lab[0, 1], [0, 0, 0], atol=0.05)
-    np.testing.assert_allclose(lab[0, 2], [53.24, 80.09, 67.20], atol=0.3)
-    np.testing.assert_allclose(image.lab_to_rgb(lab), rgb, atol=1e-3)
-    assert image.rgb_to_lab(np.full((1, 1, 1), 0.5, dtype=np.float32)).shape == (1, 1, 3)
-    out_of_gamut = image.lab_to_rgb(np.array([[[50, 120, -120]]], dtype=np.float32))
-    assert out_of_gamut.min() >= 0 and out_of_gamut.max() <= 1
 
 
 def test_image_validates_its_fields() -> None:

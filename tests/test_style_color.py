@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from daguerre.image import lab_to_rgb, rgb_to_lab
+from daguerre.color import lab_to_rgb, rgb_to_lab
 from daguerre.style.color import (
     blend,
     histogram_match,

@@ -34,7 +34,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from daguerre.aging.pipeline import AgingPipeline
-from daguerre.image import ImageError, find_images, read, to_gray, to_rgb
+from daguerre.color import to_gray, to_rgb
+from daguerre.image import ImageError, find_images, read
 
 Key = tuple[int, int]
 Sample = dict[str, torch.Tensor]

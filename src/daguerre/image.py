@@ -1,4 +1,4 @@
-"""Safe image I/O and the colour helpers every stage shares.
+"""Safe image I/O, and arrays to and from tensors (colour maths is in :mod:`daguerre.color`).
 
 Inside the library an image is a float32 array H×W×C in [0, 1] with C = 1 (gray) or 3 (RGB);
 :func:`read` delivers that (alpha split off, EXIF orientation applied, embedded ICC profiles
@@ -27,6 +27,8 @@ import cv2
 import numpy as np
 from PIL import Image as PILImage
 from PIL import ImageCms, UnidentifiedImageError
+
+from daguerre.color import as_pixels
 
 if TYPE_CHECKING:
     import torch
@@ -620,15 +622,6 @@ def _images_in(folder: Path, recursive: bool) -> list[Path]:
 # --------------------------------------------------------------------------------- array helpers
 
 
-def _as_3d(array: np.ndarray) -> np.ndarray:
-    array = np.asarray(array, dtype=np.float32)
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim != 3 or array.shape[2] not in (1, 3):
-        raise ValueError(f"expected an H×W×1 or H×W×3 image, got shape {array.shape}")
-    return array
-
-
 def to_tensor(array: np.ndarray) -> torch.Tensor:
     """H×W×C array -> float32 tensor 1×C×H×W, possibly sharing memory with ``array``.
 
@@ -636,7 +629,7 @@ def to_tensor(array: np.ndarray) -> torch.Tensor:
     """
     import torch
 
-    return torch.from_numpy(np.ascontiguousarray(_as_3d(array).transpose(2, 0, 1)))[None]
+    return torch.from_numpy(np.ascontiguousarray(as_pixels(array).transpose(2, 0, 1)))[None]
 
 
 def from_tensor(tensor: torch.Tensor) -> np.ndarray:
@@ -652,92 +645,3 @@ def from_tensor(tensor: torch.Tensor) -> np.ndarray:
     with torch.no_grad():
         array = tensor.detach().to("cpu", torch.float32).clamp(0.0, 1.0).numpy()
     return np.ascontiguousarray(array.transpose(1, 2, 0))
-
-
-_REC601 = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-
-
-def to_gray(array: np.ndarray) -> np.ndarray:
-    """H×W×1 luma (Rec.601 weights); gray input is returned as is."""
-    array = _as_3d(array)
-    if array.shape[2] == 1:
-        return array
-    return (array @ _REC601)[..., None]
-
-
-def to_rgb(array: np.ndarray) -> np.ndarray:
-    """H×W×3; gray input is repeated into three channels."""
-    array = _as_3d(array)
-    return np.repeat(array, 3, axis=2) if array.shape[2] == 1 else array
-
-
-def looks_gray(array: np.ndarray, tol: float = 0.02) -> bool:
-    """Whether an RGB image is a black-and-white photo: chroma (max - min channel) is near zero.
-
-    The image is first averaged down to about 64 px so noise cancels, then 99 % of the pixels
-    must have chroma <= ``tol``. A consistent tint (sepia, cyanotype) is :func:`looks_toned`.
-    """
-    array = _as_3d(array)
-    if array.shape[2] == 1:
-        return True
-    array = preview(array)
-    chroma = array.max(axis=2) - array.min(axis=2)
-    return bool(np.percentile(chroma, 99) <= tol)
-
-
-def looks_toned(
-    array: np.ndarray, spread: float = 2.0, max_chroma: float = 25.0, drift: float = 3.0
-) -> bool:
-    """Whether an RGB image is a toned black-and-white print (sepia, selenium, cyanotype).
-
-    On a ~64-px thumbnail in CIE Lab the tint must be weak and a function of lightness, in
-    either of two ways: 99 % of the pixels have (a*, b*) chroma <= ``max_chroma`` and lie
-    within ``spread`` of the line through neutral along the main hue; or — for a tint that
-    drifts with lightness (warm shadows, cream highlights) or a small off-hue mark such as a
-    watermark — 95 % have chroma <= ``max_chroma`` and lie within ``drift`` of the median tint
-    of their lightness band (12 bands). Colour photos spread over several hues at one
-    lightness: of the project's 466 training photos 4 pass (near-monochrome scenes), of its
-    233 real old photos 46.
-    """
-    array = _as_3d(array)
-    if array.shape[2] == 1:
-        return False
-    lab = rgb_to_lab(preview(array)).reshape(-1, 3).astype(np.float64)
-    tint = lab[:, 1:]
-    chroma = np.hypot(tint[:, 0], tint[:, 1])
-    _, _, axes = np.linalg.svd(tint, full_matrices=False)
-    across = tint @ np.array([-axes[0, 1], axes[0, 0]])
-    if np.percentile(chroma, 99) <= max_chroma and np.percentile(np.abs(across), 99) <= spread:
-        return True
-    bands = np.minimum((lab[:, 0] * (12 / 100)).astype(int), 11)
-    off_tint = np.empty(len(lab))
-    for band in np.unique(bands):
-        inside = bands == band
-        off_tint[inside] = np.linalg.norm(tint[inside] - np.median(tint[inside], axis=0), axis=1)
-    return bool(np.percentile(chroma, 95) <= max_chroma and np.percentile(off_tint, 95) <= drift)
-
-
-def preview(array: np.ndarray, side: int = 64) -> np.ndarray:
-    """``array`` averaged down to about ``side`` pixels on its long side (never enlarged).
-
-    :func:`looks_gray` and :func:`looks_toned` judge such a preview; pass them one to share it.
-    """
-    scale = side / max(array.shape[:2])
-    if scale >= 1:
-        return array
-    size = (max(1, round(array.shape[1] * scale)), max(1, round(array.shape[0] * scale)))
-    small = cv2.resize(array, size, interpolation=cv2.INTER_AREA)
-    return small.reshape(size[1], size[0], *array.shape[2:])  # OpenCV drops a single channel
-
-
-def rgb_to_lab(array: np.ndarray) -> np.ndarray:
-    """sRGB in [0, 1] -> CIE Lab (D65), float32, L in [0, 100]."""
-    return cv2.cvtColor(np.ascontiguousarray(to_rgb(array)), cv2.COLOR_RGB2Lab)
-
-
-def lab_to_rgb(array: np.ndarray) -> np.ndarray:
-    """CIE Lab (L in [0, 100]) -> sRGB float32 clipped to [0, 1]."""
-    lab = np.ascontiguousarray(array, dtype=np.float32)
-    if lab.ndim != 3 or lab.shape[2] != 3:
-        raise ValueError(f"expected an H×W×3 Lab image, got shape {lab.shape}")
-    return np.clip(cv2.cvtColor(lab, cv2.COLOR_Lab2RGB), 0.0, 1.0)

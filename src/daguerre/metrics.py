@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
-from daguerre.image import to_gray
+from daguerre.color import luma
 
 _MAD_TO_SIGMA = 0.6745  # median absolute deviation of a unit Gaussian
 
@@ -109,7 +109,7 @@ def mask_scores(
 
 def _luminance(image: np.ndarray) -> np.ndarray:
     """Rec.601 luma as a float32 H×W array."""
-    return to_gray(_image(image, "image"))[..., 0]
+    return luma(_image(image, "image"))
 
 
 def sharpness(image: np.ndarray) -> float:

@@ -34,6 +34,8 @@ from typing import TypeVar
 import cv2
 import numpy as np
 
+from daguerre.color import REC601_LUMA
+
 Op = Callable[..., np.ndarray]
 T = TypeVar("T")
 
@@ -84,8 +86,7 @@ HALFTONE_PLATE_ANGLES = (-30.0, 30.0, 45.0)  # cyan, magenta, yellow plates vs. 
 PAPER_STRENGTH = (0.02, 0.08)  # standard deviation of the paper's relative gain
 PAPER_FIBRE = (0.6, 1.5)  # sigma across the fibres, in pixels (3× along them)
 
-_LUMA = (0.299, 0.587, 0.114)  # Rec.601, as cv2.COLOR_RGB2GRAY
-_SEPIA = (np.array(SEPIA_TINT) / np.dot(SEPIA_TINT, _LUMA)).astype(np.float32)
+_SEPIA = (np.array(SEPIA_TINT) / np.dot(SEPIA_TINT, REC601_LUMA)).astype(np.float32)
 _INTERPOLATIONS = {
     "nearest": cv2.INTER_NEAREST,
     "linear": cv2.INTER_LINEAR,
@@ -196,7 +197,11 @@ def _noise_field(rng: np.random.Generator, image: np.ndarray, mono: bool) -> np.
 
 
 def luminance(image: np.ndarray) -> np.ndarray:
-    """Rec.601 luminance of an H×W×C picture as an H×W float32 array."""
+    """Rec.601 luminance of an H×W×C picture as an H×W float32 array.
+
+    Computed by OpenCV (``COLOR_RGB2GRAY``, weights :data:`~daguerre.color.REC601_LUMA`), which
+    rounds differently from :func:`daguerre.color.luma` in the last bit.
+    """
     image = check_image(image)
     if image.shape[2] == 1:
         return image[..., 0]
@@ -276,7 +281,7 @@ def sepia(
     """
     img = check_image(image)
     amount = _draw(rng, amount, SEPIA_AMOUNT)
-    toned = np.outer(_SEPIA, _LUMA)  # RGB -> luminance -> tint
+    toned = np.outer(_SEPIA, REC601_LUMA)  # RGB -> luminance -> tint
     return _cast(img, (1.0 - amount) * np.eye(3) + amount * toned)
 
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from daguerre.color import REC601_LUMA
+
 DEFECT_CONTRAST = 0.12  # a thin line must differ this much from its surroundings (0–1 scale)
 DEFECT_KERNEL = 7  # the largest defect width (pixels) the top-hat filters look for
 TELEA_BAND = 1024  # rows filled by one OpenCV call
 TELEA_MARGIN = 64  # rows of picture above and below a band that the fill may draw on
+_LUMA = np.array(REC601_LUMA, dtype=np.float32)
 
 
 def _luma_u8(image: np.ndarray) -> np.ndarray:
-    if image.shape[-1] == 1:
-        luma = image[..., 0]
-    else:
-        luma = image @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    luma = image[..., 0] if image.shape[-1] == 1 else image @ _LUMA
     return np.clip(luma * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from daguerre.image import lab_to_rgb, rgb_to_lab
+from daguerre.color import lab_to_rgb, rgb_to_lab
 
 _KNOTS = 1024  # quantiles that define each 1-D matching function
 _GRID = 4096  # uniform samples on which each matching function is tabulated

@@ -26,7 +26,8 @@ import numpy as np
 import torch
 
 from daguerre import hub, metrics
-from daguerre.image import read, to_gray, to_rgb, to_tensor
+from daguerre.color import to_gray, to_rgb
+from daguerre.image import read, to_tensor
 from daguerre.style.objective import StyleObjective
 from daguerre.style.pipeline import Stylizer, fit_long_side
 

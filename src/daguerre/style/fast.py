@@ -17,7 +17,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from daguerre import hub
-from daguerre.image import to_gray, to_rgb
+from daguerre.color import to_gray, to_rgb
 from daguerre.nets.blocks import ConvNormAct
 from daguerre.tiling import run_tiled
 

@@ -28,10 +28,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from daguerre.color import REC601_LUMA
 from daguerre.losses import RandomFeatureNet, content_loss, style_loss
 
 STYLE_KINDS = ("gram", "sliced_wasserstein")
-_LUMA = (0.299, 0.587, 0.114)  # Rec.601, as daguerre.image.to_gray
 _MIN_STD = 1e-2  # keeps standardising a flat image from amplifying noise
 DETAIL_SIGMA = 4.0  # pixels; the blur whose residual is the texture layer
 TERMS = ("style", "texture", "content", "structure", "tv")
@@ -51,7 +51,7 @@ def luminance(x: torch.Tensor) -> torch.Tensor:
     """N×1×H×W luma of N×3×H×W RGB (Rec.601); a 1-channel batch is returned as is."""
     if x.shape[1] == 1:
         return x
-    weights = torch.tensor(_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    weights = torch.tensor(REC601_LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x * weights).sum(dim=1, keepdim=True)
 
 

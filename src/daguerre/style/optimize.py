@@ -24,7 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from daguerre.image import from_tensor, to_gray, to_rgb, to_tensor
+from daguerre.color import to_gray, to_rgb
+from daguerre.image import from_tensor, to_tensor
 from daguerre.style.color import sliced_ot_transfer
 from daguerre.style.objective import DEFAULT_WEIGHTS, TERMS, StyleObjective, weighted_sum
 

@@ -33,8 +33,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from daguerre import losses
+from daguerre.color import to_gray, to_rgb
 from daguerre.data import DataError
-from daguerre.image import ImageError, read, to_gray, to_rgb, to_tensor
+from daguerre.image import ImageError, read, to_tensor
 from daguerre.style.objective import DEFAULT_WEIGHTS, STYLE_KINDS, StyleObjective
 from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe, frozen
