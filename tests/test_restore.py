@@ -1,7 +1,7 @@
 """Restoration: the pipeline with tiny hand-set models, the classical baseline, finishing, eval.
 
-The models are exported to a temporary folder with ``daguerre.hub`` and found through
-``RestoreOptions.weights_dir``:
+The models are passed to the pipeline in memory (``RestoreOptions.models``); the CLI tests
+export the same nets to a folder with ``daguerre.hub``:
 
 * ``restore-damage`` is a "bright pixel" detector: its logit is ``40 * R - 20``, so damage is
   exactly where the red channel exceeds 0.5 (the test photos stay darker than that);
@@ -94,25 +94,22 @@ def export(directory: Path, **models: torch.nn.Module) -> Path:
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def weights() -> dict[str, torch.nn.Module]:
     """Detector, painter and the identity enhancer."""
-    return export(
-        tmp_path_factory.mktemp("weights"),
-        damage=bright_detector(),
-        inpaint=constant_painter(),
-        enhance=enhancer(),
-    )
+    return models(damage=bright_detector(), inpaint=constant_painter(), enhance=enhancer())
 
 
 @pytest.fixture(scope="module")
-def random_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def random_weights() -> dict[str, torch.nn.Module]:
     """Detector, painter and a random depth-2 enhancer (changes every pixel, mixes colours)."""
-    return export(
-        tmp_path_factory.mktemp("random"),
-        damage=bright_detector(),
-        inpaint=constant_painter(),
-        enhance=enhancer(seed=1, depth=2),
+    return models(
+        damage=bright_detector(), inpaint=constant_painter(), enhance=enhancer(seed=1, depth=2)
     )
+
+
+def models(**nets: torch.nn.Module) -> dict[str, torch.nn.Module]:
+    """``damage=…, inpaint=…, enhance=…`` as the pipeline's ``models`` option."""
+    return {f"restore-{key}": net for key, net in nets.items()}
 
 
 # ----------------------------------------------------------------------------- test photos
@@ -139,7 +136,7 @@ def noisy(photo: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
 def test_output_has_the_input_shape_dtype_and_range(random_weights, shape):
     photo = smooth_photo(*shape)
     photo[5, :] = 1.0  # a scratch for the detector
-    result = RestorePipeline(weights_dir=random_weights)(photo)
+    result = RestorePipeline(models=random_weights)(photo)
     assert result.image.shape == shape
     assert result.image.dtype == np.float32
     assert result.image.min() >= 0.0 and result.image.max() <= 1.0
@@ -148,7 +145,7 @@ def test_output_has_the_input_shape_dtype_and_range(random_weights, shape):
 
 
 def test_black_and_white_scan_stays_neutral(random_weights):
-    pipeline = RestorePipeline(weights_dir=random_weights)
+    pipeline = RestorePipeline(models=random_weights)
     gray = smooth_photo(32, 40, 1)
     restored = pipeline(np.repeat(gray, 3, axis=2)).image
     np.testing.assert_array_equal(restored[..., 0], restored[..., 1])
@@ -161,24 +158,24 @@ def test_black_and_white_scan_stays_neutral(random_weights):
 def test_a_sepia_print_comes_back_neutral(random_weights):
     gray = smooth_photo(32, 40, 1)
     sepia = np.clip(gray * np.array([1.07, 0.95, 0.78], np.float32), 0.0, 1.0)
-    restored = RestorePipeline(weights_dir=random_weights)(sepia).image
+    restored = RestorePipeline(models=random_weights)(sepia).image
     np.testing.assert_array_equal(restored[..., 0], restored[..., 2])
 
 
 def test_the_caller_decides_whether_a_photo_comes_back_neutral(random_weights):
     gray = smooth_photo(32, 40, 1)
     sepia = np.clip(gray * np.array([1.07, 0.95, 0.78], np.float32), 0.0, 1.0)
-    kept = RestorePipeline(weights_dir=random_weights, monochrome=False)(sepia).image
+    kept = RestorePipeline(models=random_weights, monochrome=False)(sepia).image
     assert np.abs(kept[..., 0] - kept[..., 2]).max() > 0.05
-    neutral = RestorePipeline(weights_dir=random_weights, monochrome=True)
+    neutral = RestorePipeline(models=random_weights, monochrome=True)
     coloured = neutral(smooth_photo(32, 40, 3)).image
     np.testing.assert_array_equal(coloured[..., 0], coloured[..., 2])
-    one_channel = RestorePipeline(weights_dir=random_weights, monochrome=False)(gray).image
+    one_channel = RestorePipeline(models=random_weights, monochrome=False)(gray).image
     assert one_channel.shape == gray.shape
 
 
 def test_user_mask_of_the_wrong_size_is_rejected(weights):
-    pipeline = RestorePipeline(weights_dir=weights, mask=np.zeros((10, 12), np.float32))
+    pipeline = RestorePipeline(models=weights, mask=np.zeros((10, 12), np.float32))
     with pytest.raises(ValueError, match="12×10"):
         pipeline(smooth_photo(20, 24))
 
@@ -194,13 +191,102 @@ def test_with_every_stage_off_the_pipeline_is_the_identity(tmp_path, channels):
     assert result.mask is None
 
 
-def test_only_the_models_of_enabled_stages_are_loaded(tmp_path):
-    export(tmp_path, enhance=enhancer())
+def test_only_the_models_of_enabled_stages_are_loaded(tmp_path, monkeypatch):
+    loaded: list[str] = []
+    monkeypatch.setattr(hub, "load", lambda name, **kwargs: loaded.append(name))
     photo = smooth_photo(24, 32)
-    enhanced = RestorePipeline(weights_dir=tmp_path, detect_damage=False)(photo)
+    models = {"restore-enhance": enhancer()}
+    enhanced = RestorePipeline(models=models, detect_damage=False)(photo)
     np.testing.assert_array_equal(enhanced.image, photo)  # the identity enhancer
-    with pytest.raises(hub.ModelError, match=r"restore-damage\.safetensors"):
-        RestorePipeline(weights_dir=tmp_path)(photo)
+    assert loaded == []
+
+
+def test_models_are_networks_paths_or_found_in_weights_dir_else_bundled(tmp_path, monkeypatch):
+    export(tmp_path / "mine", enhance=enhancer())
+    painter = export(tmp_path / "painter", inpaint=constant_painter())
+    real_load = hub.load
+    loaded: dict[str, Path] = {}
+
+    def recording_load(name, **kwargs):
+        loaded[Path(name).name] = Path(kwargs["directory"])
+        return real_load(name, **kwargs)
+
+    monkeypatch.setattr(hub, "load", recording_load)
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "painter")  # stands for the bundled set
+    photo = smooth_photo(24, 32)
+    photo[4, :] = 1.0
+    detector = bright_detector()
+    pipeline = RestorePipeline(
+        models={"restore-damage": detector},
+        weights_dir=tmp_path / "mine",  # holds only the enhancer
+        max_hole=1.0,
+        classical_fill_width=0,
+    )
+    result = pipeline(photo)
+    assert loaded == {"restore-enhance": tmp_path / "mine", "restore-inpaint": painter}
+    assert pipeline._models["restore-damage"] is detector  # the caller's network, not a copy
+    np.testing.assert_array_equal(result.image[4, 5], FILL)
+    path = export(tmp_path / "other", enhance=enhancer(seed=2)) / "restore-enhance.safetensors"
+    by_path = RestorePipeline(models={"restore-enhance": path}, detect_damage=False)(photo)
+    assert not np.allclose(by_path.image, photo, atol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("mask_threshold", 1.5),
+        ("mask_threshold", -0.1),
+        ("max_hole", -1),
+        ("tile", 8),
+        ("memory_budget_mb", 0),
+        ("classical_fill_width", -1),
+        ("monochrome", "yes"),
+        ("mask", np.zeros(5, np.float32)),
+        ("models", {"restore-colour": enhancer()}),
+        ("models", {"restore-enhance": 3}),
+    ],
+)
+def test_out_of_range_options_are_refused_naming_the_field(field, value):
+    with pytest.raises(ValueError, match=field):
+        RestoreOptions(**{field: value})
+    with pytest.raises(ValueError, match=field):  # overrides are checked too
+        RestorePipeline(**{field: value})
+
+
+def test_a_mask_of_the_wrong_shape_is_refused_before_any_stage_runs(monkeypatch):
+    monkeypatch.setattr(hub, "load", lambda *args, **kwargs: pytest.fail("a model was loaded"))
+    pipeline = RestorePipeline(mask=np.zeros((10, 12), np.float32), enhance=True)
+    with pytest.raises(ValueError, match="mask is 12×10, image is 24×20"):
+        pipeline(smooth_photo(20, 24))
+
+
+def test_stages_run_in_the_order_of_the_one_registry(monkeypatch):
+    from daguerre.restore import stages
+    from daguerre.restore.context import StageSpec
+
+    assert [stage.name for stage in stages.STAGES] == ["detect", "inpaint", "enhance", "finish"]
+    extra = StageSpec("invert", lambda image, ctx: np.subtract(1.0, image), lambda o: True)
+    monkeypatch.setattr(stages, "STAGES", (*stages.STAGES, extra))
+    monkeypatch.setattr(pipeline_module, "STAGES", stages.STAGES)
+    pipeline = RestorePipeline(detect_damage=False, enhance=False)
+    assert [name for name, _ in pipeline.stages()] == ["invert"]
+    photo = smooth_photo(8, 8)
+    np.testing.assert_allclose(pipeline(photo).image, 1.0 - photo, atol=1e-6)
+
+
+def test_the_stages_and_the_shared_types_never_import_the_pipeline():
+    import ast
+
+    folder = Path(pipeline_module.__file__).parent
+    for module, others in (("stages", {"pipeline"}), ("context", {"pipeline", "stages"})):
+        tree = ast.parse((folder / f"{module}.py").read_text())
+        imported = {
+            part
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+            for part in (node.module or "").split(".") + [alias.name for alias in node.names]
+        }
+        assert not imported & others, (module, imported & others)
 
 
 def test_inpainting_changes_only_the_grown_mask(weights):
@@ -209,7 +295,7 @@ def test_inpainting_changes_only_the_grown_mask(weights):
     mask[10, 12] = 1.0
     mask[20:22, 30:33] = 0.9
     mask[5, 5] = 0.4  # below the threshold: not filled
-    result = RestorePipeline(weights_dir=weights, enhance=False, mask=mask, classical_fill_width=0)(
+    result = RestorePipeline(models=weights, enhance=False, mask=mask, classical_fill_width=0)(
         photo
     )
     holes = cv2.dilate((mask > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
@@ -222,7 +308,7 @@ def test_inpainting_changes_only_the_grown_mask(weights):
 def test_detected_damage_is_filled_and_the_rest_kept(weights):
     photo = smooth_photo(32, 40)
     photo[12, 3:37] = 1.0  # a 1-px white scratch (2.7 % of this tiny picture)
-    result = RestorePipeline(weights_dir=weights, max_hole=1.0, classical_fill_width=0)(photo)
+    result = RestorePipeline(models=weights, max_hole=1.0, classical_fill_width=0)(photo)
     scratch = np.zeros((32, 40), bool)
     scratch[12, 3:37] = True
     np.testing.assert_array_equal(result.mask > 0.5, scratch)
@@ -232,13 +318,12 @@ def test_detected_damage_is_filled_and_the_rest_kept(weights):
     np.testing.assert_array_equal(result.image[filled], np.broadcast_to(FILL, (filled.sum(), 3)))
 
 
-def test_tiled_and_untiled_runs_agree(tmp_path):
+def test_tiled_and_untiled_runs_agree():
     # a depth-0 U-Net sees 1 px around each pixel, well inside the tiles' discarded margin
-    export(tmp_path, enhance=enhancer(seed=3, depth=0))
-    photo = smooth_photo(100, 90)
+    photo = smooth_photo(150, 140)
     tiles: list[int] = []
-    options = {"weights_dir": tmp_path, "detect_damage": False}
-    tiled = RestorePipeline(tile=48, **options)(
+    options = {"models": {"restore-enhance": enhancer(seed=3, depth=0)}, "detect_damage": False}
+    tiled = RestorePipeline(tile=64, **options)(
         photo, lambda _stage, _done, total: tiles.append(total)
     )
     whole = RestorePipeline(tile=None, **options)(photo)
@@ -251,7 +336,7 @@ def test_progress_names_the_stages_in_order(weights):
     photo = smooth_photo(24, 32)
     photo[4, :] = 1.0
     calls: list[tuple[str, int, int]] = []
-    RestorePipeline(weights_dir=weights, finish=True)(photo, lambda *call: calls.append(call))
+    RestorePipeline(models=weights, finish=True)(photo, lambda *call: calls.append(call))
     order = list(dict.fromkeys(stage for stage, _, _ in calls))
     assert order == ["detect", "inpaint", "enhance", "finish"]
     for stage in order:
@@ -259,7 +344,10 @@ def test_progress_names_the_stages_in_order(weights):
     assert all(1 <= done <= total for _, done, total in calls)
 
 
-def test_each_model_is_loaded_once_per_pipeline(weights, monkeypatch):
+def test_each_model_is_loaded_once_per_pipeline(weights, tmp_path, monkeypatch):
+    folder = export(
+        tmp_path, **{name.removeprefix("restore-"): net for name, net in weights.items()}
+    )
     loaded: list[str] = []
     real_load = hub.load
 
@@ -268,7 +356,7 @@ def test_each_model_is_loaded_once_per_pipeline(weights, monkeypatch):
         return real_load(name, **kwargs)
 
     monkeypatch.setattr(hub, "load", counting_load)
-    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0, classical_fill_width=0)
+    pipeline = RestorePipeline(weights_dir=folder, max_hole=1.0, classical_fill_width=0)
     photo = smooth_photo(24, 32)
     photo[4, :] = 1.0
     pipeline(photo)
@@ -277,7 +365,7 @@ def test_each_model_is_loaded_once_per_pipeline(weights, monkeypatch):
 
 
 def test_overrides_leave_the_callers_options_alone(weights):
-    options = RestoreOptions(weights_dir=weights)
+    options = RestoreOptions(models=weights)
     pipeline = RestorePipeline(options, enhance=False, tile=64)
     assert (pipeline.options.enhance, pipeline.options.tile) == (False, 64)
     assert (options.enhance, options.tile) == (True, None)
@@ -289,7 +377,7 @@ def test_restore_function_takes_options_as_keywords(weights):
     photo = smooth_photo(24, 32)
     mask = np.zeros((24, 32), np.float32)
     mask[8, 8] = 1.0
-    restored = restore(photo, weights_dir=weights, mask=mask, classical_fill_width=0)
+    restored = restore(photo, models=weights, mask=mask, classical_fill_width=0)
     assert restored.shape == photo.shape
     np.testing.assert_array_equal(restored[8, 8], FILL)
     np.testing.assert_array_equal(restored[0, 0], photo[0, 0])
@@ -453,7 +541,7 @@ def test_evaluate_scores_every_method_and_writes_a_sheet(weights, tmp_path):
     result = evaluate(
         files,
         preset="light",
-        pipeline=RestorePipeline(weights_dir=weights),
+        pipeline=RestorePipeline(models=weights),
         extra={"blurred": lambda aged, restored: cv2.GaussianBlur(aged, (0, 0), 1.0)},
     )
     assert result.names == ["photo0.png", "photo1.png"]
@@ -493,24 +581,24 @@ def test_evaluate_scores_the_mask_against_the_damage_that_shows(tmp_path):
 
 def test_evaluate_and_sheet_refuse_empty_input(weights, tmp_path):
     with pytest.raises(ValueError, match="no photos"):
-        evaluate([], pipeline=RestorePipeline(weights_dir=weights))
+        evaluate([], pipeline=RestorePipeline(models=weights))
     with pytest.raises(ValueError, match="no rows"):
         write_sheet(Evaluation(), tmp_path / "sheet.png")
     assert not (tmp_path / "sheet.png").exists()
 
 
-def test_the_callers_image_is_never_changed_unless_given_away(tmp_path):
+def test_the_callers_image_is_never_changed_unless_given_away():
     toned = TonedUNet(tone={"width": 8}, unet={"base_channels": 4, "depth": 2, "norm": "none"})
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():  # a tone stage and a U-Net that change every pixel
         for parameter in toned.parameters():
             parameter.add_(0.1 * torch.randn(parameter.shape, generator=generator))
-    weights = export(tmp_path, damage=bright_detector(), inpaint=constant_painter(), enhance=toned)
+    weights = models(damage=bright_detector(), inpaint=constant_painter(), enhance=toned)
     photo = smooth_photo(48, 48)
     photo[10, 4:44] = 1.0  # a scratch for Telea
     photo[24:44, 14:34] = 1.0  # a tear for the network
     before = photo.copy()
-    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0)
+    pipeline = RestorePipeline(models=weights, max_hole=1.0)
     result = pipeline(photo)
     np.testing.assert_array_equal(photo, before)
     assert not np.allclose(result.image, photo, atol=0.01)
@@ -524,7 +612,7 @@ def test_the_callers_image_is_never_changed_unless_given_away(tmp_path):
 def test_a_large_photo_hands_back_what_each_stage_kept(weights, monkeypatch):
     released = []
     monkeypatch.setattr(pipeline_module, "release_freed_memory", lambda: released.append(1))
-    pipeline = RestorePipeline(weights_dir=weights, max_hole=1.0)
+    pipeline = RestorePipeline(models=weights, max_hole=1.0)
     photo = smooth_photo(32, 32)
     pipeline(photo)
     assert released == []  # a small photo keeps it: the next photo's tiles reuse it
@@ -537,7 +625,7 @@ def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weight
     photo = smooth_photo(40, 50)
     photo[5, 2:48] = 1.0  # a thin scratch: 46 px, 2.3 % of the picture
     photo[20:36, 10:40] = 1.0  # a bright block: 480 px, 24 %
-    options = {"weights_dir": weights, "enhance": False, "classical_fill_width": 0}
+    options = {"models": weights, "enhance": False, "classical_fill_width": 0}
     limited = RestorePipeline(**options, max_hole=0.05)(photo)
     assert np.allclose(limited.image[5, 2:48], FILL)
     np.testing.assert_array_equal(limited.image[24:32, 15:35], photo[24:32, 15:35])
@@ -588,12 +676,12 @@ def test_thin_damage_is_filled_classically_and_wide_holes_by_the_network(weights
     damaged = photo.copy()
     damaged[10, 4:44] = 1.0  # a 1-px scratch: Telea
     damaged[24:44, 14:34] = 1.0  # a 20×20 tear, wider than 16 px: the network (FILL)
-    result = RestorePipeline(weights_dir=weights, enhance=False, max_hole=1.0)(damaged).image
+    result = RestorePipeline(models=weights, enhance=False, max_hole=1.0)(damaged).image
     np.testing.assert_allclose(result[10, 6:42], photo[10, 6:42], atol=0.03)  # like the photo
     np.testing.assert_array_equal(result[26:42, 16:32], np.broadcast_to(FILL, (16, 16, 3)))
     np.testing.assert_array_equal(result[:8], photo[:8])  # beyond the grown holes: untouched
     everything = RestorePipeline(
-        weights_dir=weights, enhance=False, max_hole=1.0, classical_fill_width=0
+        models=weights, enhance=False, max_hole=1.0, classical_fill_width=0
     )
     np.testing.assert_array_equal(
         everything(damaged).image[10, 6:42], np.broadcast_to(FILL, (36, 3))

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from daguerre import aging, hub, image
 from daguerre.cli import app
+from daguerre.color import rgb_to_lab
 from daguerre.data import DataError
 from daguerre.nets import TransformerNet, build_network
 from daguerre.style import Generator, Stylizer, stylize, translate
@@ -260,7 +261,7 @@ def test_strength_interpolates_between_photo_and_style(painting_file: Path) -> N
     photo = smooth_photo()
     full = stylize(photo, painting_file, method="color")
     half = stylize(photo, painting_file, method="color", strength=0.5)
-    lab = [image.rgb_to_lab(x) for x in (photo, half, full)]
+    lab = [rgb_to_lab(x) for x in (photo, half, full)]
     np.testing.assert_allclose(lab[1], (lab[0] + lab[2]) / 2, atol=1.5)
 
 
@@ -272,7 +273,7 @@ def test_preserve_colors_keeps_the_chroma(
     photo = 0.25 + 0.5 * smooth_photo()  # muted: new lightness keeps its colours in gamut
     out = stylize(photo, source, method=method, preserve_colors=True)
     plain = stylize(photo, source, method=method)
-    lab, lab_out, lab_plain = (image.rgb_to_lab(x) for x in (photo, out, plain))
+    lab, lab_out, lab_plain = (rgb_to_lab(x) for x in (photo, out, plain))
     kept = np.abs(lab_out[..., 1:] - lab[..., 1:])  # off only where gamut clipping bites
     assert np.median(kept) < 0.2 and kept.mean() < 1.5
     assert np.abs(lab_plain[..., 1:] - lab[..., 1:]).mean() > 5.0
@@ -398,3 +399,12 @@ def test_cli_translate(tmp_path: Path, translator: Path) -> None:
     photo = image.read(tmp_path / "in" / "photo.png").pixels
     written = image.read(out_dir / "photo.png").pixels
     np.testing.assert_allclose(written, translate(photo, translator), atol=1 / 255)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("strength", 1.5), ("size", 8), ("tile", 8), ("iterations", 0)],
+)
+def test_out_of_range_style_options_are_refused_naming_the_field(option, value) -> None:
+    with pytest.raises(ValueError, match=f"{option} must"):
+        Stylizer("vintage", **{option: value})

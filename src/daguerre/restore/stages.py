@@ -2,33 +2,52 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import cv2
 import numpy as np
 import torch
+from torch import nn
 
 from daguerre import hub
 from daguerre.nets.tone import TonedUNet, ToneNet, thumbnail
 from daguerre.restore.classical import inpaint_telea
+from daguerre.restore.context import (
+    DAMAGE_MODEL,
+    ENHANCE_MODEL,
+    INPAINT_MODEL,
+    Context,
+    RestoreOptions,
+    StageSpec,
+)
+from daguerre.restore.finish import finish
 from daguerre.tiling import run_tiled
 
-if TYPE_CHECKING:
-    from daguerre.restore.pipeline import Context
-
-DAMAGE_MODEL = "restore-damage"
-INPAINT_MODEL = "restore-inpaint"
-ENHANCE_MODEL = "restore-enhance"
 MASK_GROW = 1  # pixels added around detected damage so that its soft rim is filled too
 INPAINT_CONTEXT = 128  # pixels of picture around a wide hole that the inpainting network sees
 
 
-def _model(ctx: Context, name: str):
-    """Load a bundled model once per pipeline and keep it on the chosen device."""
+def _model(ctx: Context, name: str) -> nn.Module:
+    """The model ``name``, loaded once per pipeline (see :func:`load_model`)."""
     if name not in ctx.models:
-        directory = ctx.options.weights_dir or hub.WEIGHTS_DIR
-        ctx.models[name], _ = hub.load(name, device=ctx.options.device, directory=directory)
+        ctx.models[name] = load_model(name, ctx.options)
     return ctx.models[name]
+
+
+def load_model(name: str, options: RestoreOptions) -> nn.Module:
+    """The network for ``name`` on ``options.device``, in eval mode: ``options.models[name]``
+    (a network, or a weights path or model name), else the model of ``options.weights_dir``
+    when that folder has one, else the bundled model."""
+    source = options.models.get(name)
+    if isinstance(source, nn.Module):
+        return source.to(options.device).eval()
+    directory = hub.WEIGHTS_DIR
+    if options.weights_dir is not None:
+        weights, card = hub.model_paths(name, options.weights_dir)
+        if source is not None or weights.exists() or card.exists():
+            directory = options.weights_dir
+    module, _ = hub.load(
+        name if source is None else source, device=options.device, directory=directory
+    )
+    return module
 
 
 def _run(
@@ -55,14 +74,10 @@ def _run(
 def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
     """Set ``ctx.mask`` to a full-resolution damage probability (or the user's mask)."""
     if ctx.options.mask is not None:
+        ctx.options.check_mask(image.shape)
         mask = np.asarray(ctx.options.mask, dtype=np.float32)
         if mask.ndim == 3:
             mask = mask.max(axis=-1)
-        if mask.shape != image.shape[:2]:
-            raise ValueError(
-                f"mask is {mask.shape[1]}×{mask.shape[0]}, image is "
-                f"{image.shape[1]}×{image.shape[0]}"
-            )
         ctx.mask = np.clip(mask, 0.0, 1.0)
     else:
         mask = _run(ctx, DAMAGE_MODEL, "detect", image)[..., 0]
@@ -185,3 +200,16 @@ def global_tone(
         toned = net.apply(piece, params, origin=(top, 0), full=(height, width))
         out[top : top + rows] = toned[0].permute(1, 2, 0).cpu().numpy()
     return out
+
+
+def _wants_mask(options: RestoreOptions) -> bool:
+    return options.mask is not None or options.detect_damage
+
+
+# every stage of the pipeline, in the order it runs; a new stage (faces, upscaling) joins here
+STAGES = (
+    StageSpec("detect", detect_damage, _wants_mask),
+    StageSpec("inpaint", inpaint, lambda options: _wants_mask(options) and options.inpaint),
+    StageSpec("enhance", enhance, lambda options: options.enhance),
+    StageSpec("finish", lambda image, ctx: finish(image), lambda options: options.finish),
+)

@@ -23,12 +23,14 @@ import numpy as np
 import torch
 
 from daguerre import aging, hub
-from daguerre.image import IMAGE_SUFFIXES, read, to_rgb
+from daguerre.color import to_rgb
+from daguerre.image import IMAGE_SUFFIXES, read
 from daguerre.style import color
 from daguerre.style.fast import Generator, Progress
 from daguerre.style.optimize import optimize, resize
 
 METHODS = ("fast", "optimize", "color")
+MIN_TILE = 64  # smaller tiles are mostly padding and overlap
 VINTAGE = "vintage"
 MODEL_SUFFIXES = (hub.WEIGHTS_SUFFIX, hub.CARD_SUFFIX)
 _METHODS_BY_KIND = {"model": ("fast",), "painting": ("optimize", "color"), VINTAGE: ()}
@@ -82,6 +84,10 @@ class Stylizer:
             raise ValueError(f"strength must lie in [0, 1], got {strength}")
         if size is not None and size < 16:
             raise ValueError(f"size must be at least 16 pixels, got {size}")
+        if tile is not None and tile < MIN_TILE:
+            raise ValueError(f"tile must be at least {MIN_TILE} pixels, got {tile}")
+        if iterations < 1:
+            raise ValueError(f"iterations must be at least 1, got {iterations}")
         if method is not None and method not in METHODS:
             raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
         self.strength = strength
