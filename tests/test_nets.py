@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import json
+from typing import Any
 
 import pytest
 import torch
@@ -10,6 +12,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from daguerre.nets import (
+    NETWORKS,
     MultiScaleDiscriminator,
     PatchDiscriminator,
     ResnetGenerator,
@@ -17,6 +20,7 @@ from daguerre.nets import (
     build_network,
 )
 from daguerre.nets.blocks import ResizeConv, crop_padding, make_norm, pad_to_multiple
+from daguerre.nets.spec import records_spec
 
 SIZES = [(1, 1), (16, 16), (17, 33), (5, 7), (100, 3)]
 
@@ -115,6 +119,138 @@ def test_build_network_rejects_bad_specs() -> None:
         build_network({"type": "vit"})
     with pytest.raises(ValueError, match="no 'type'"):
         build_network({"in_channels": 3})
+
+
+# Arguments unlike every default, per registered net: a spec that records the default
+# instead of the argument given rebuilds a different net.
+NON_DEFAULT: dict[str, dict[str, Any]] = {
+    "unet": dict(
+        in_channels=4,
+        out_channels=1,
+        base_channels=8,
+        depth=2,
+        norm="group",
+        residual=True,
+        out_activation="sigmoid",
+        max_channels=12,
+    ),
+    "resnet": dict(
+        in_channels=1,
+        out_channels=1,
+        base_channels=4,
+        n_blocks=2,
+        n_downsampling=3,
+        norm="batch",
+        residual=True,
+        out_activation="tanh",
+    ),
+    "patch": dict(in_channels=1, base_channels=8, n_layers=2, norm="batch", spectral_norm=True),
+    "multiscale": dict(
+        in_channels=2, num_scales=2, base_channels=4, n_layers=1, norm="none", spectral_norm=True
+    ),
+    "transformer": dict(
+        in_channels=1,
+        out_channels=2,
+        base_channels=4,
+        n_blocks=1,
+        norm="instance",
+        upsample="bilinear",
+    ),
+    "tone": dict(channels=1, thumb_size=32, width=4, knots=5, grid=3, max_stops=1.5),
+    "toned_unet": dict(
+        tone={"width": 4, "knots": 5},
+        unet={"base_channels": 4, "depth": 2, "max_channels": 8},
+        in_channels=1,
+        out_channels=1,
+        detail_sigma=2.0,
+    ),
+}
+
+
+def spec_problems(kind: str, cls: type[nn.Module], net: nn.Module) -> list[str]:
+    """What is wrong with ``net.spec``: a missing or extra argument, or a rebuild that differs."""
+    spec = getattr(net, "spec", None)
+    if not isinstance(spec, dict):
+        return [f"{kind}: no spec"]
+    problems = []
+    if spec.get("type") != kind:
+        problems.append(f"{kind}: spec type {spec.get('type')!r}")
+    parameters = set(inspect.signature(cls).parameters)
+    recorded = set(spec) - {"type"}
+    if recorded != parameters:
+        problems.append(f"{kind}: missing {parameters - recorded}, extra {recorded - parameters}")
+    rebuilt = build_network(spec)
+    if type(rebuilt) is not cls or rebuilt.spec != spec or shapes(rebuilt) != shapes(net):
+        problems.append(f"{kind}: build_network(spec) does not rebuild the same net")
+    return problems
+
+
+@pytest.mark.parametrize("kind", sorted(NETWORKS))
+def test_spec_records_every_constructor_argument(kind: str) -> None:
+    cls = NETWORKS[kind]
+    assert sorted(NON_DEFAULT[kind]) == sorted(inspect.signature(cls).parameters)
+    for net in (cls(), cls(**NON_DEFAULT[kind])):
+        assert spec_problems(kind, cls, net) == []
+    assert json.loads(json.dumps(net.spec)) == net.spec
+
+
+class ForgetfulUNet(UNet):
+    """A net whose hand-written spec leaves out ``max_channels`` (as a hand-made dict can)."""
+
+    def __init__(self, base_channels: int = 8, depth: int = 2, max_channels: int = 256) -> None:
+        super().__init__(base_channels=base_channels, depth=depth, max_channels=max_channels)
+        self.spec = {"type": "forgetful", "base_channels": base_channels, "depth": depth}
+
+
+def test_spec_check_catches_a_forgotten_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(NETWORKS, "forgetful", ForgetfulUNet)
+    assert spec_problems("forgetful", ForgetfulUNet, ForgetfulUNet()) == [
+        "forgetful: missing {'max_channels'}, extra set()"
+    ]
+    # with defaults the rebuild looks right; with the argument given it is another net
+    problems = spec_problems("forgetful", ForgetfulUNet, ForgetfulUNet(max_channels=8))
+    assert "forgetful: build_network(spec) does not rebuild the same net" in problems
+
+
+def test_records_spec_applies_defaults_and_positional_arguments() -> None:
+    assert UNet(4, 1, 8).spec == {
+        **UNet().spec,
+        "in_channels": 4,
+        "out_channels": 1,
+        "base_channels": 8,
+    }
+
+    class Undecorated(UNet):
+        pass
+
+    assert not hasattr(Undecorated(base_channels=8, depth=2), "spec")  # not UNet's spec
+
+    @records_spec("wide")
+    class Wide(UNet):
+        def __init__(self, width: int = 8) -> None:
+            super().__init__(base_channels=width, depth=2)
+
+    assert Wide(16).spec == {"type": "wide", "width": 16}
+
+
+def test_records_spec_refuses_what_it_cannot_record() -> None:
+    with pytest.raises(TypeError, match=r"\*args or \*\*kwargs \['options'\]"):
+
+        @records_spec("open")
+        class Open(nn.Module):
+            def __init__(self, **options: int) -> None:
+                super().__init__()
+
+    @records_spec("renamed")
+    class Renamed(nn.Module):
+        def __init__(self, width: int = 8) -> None:
+            super().__init__()
+
+        def _canonical_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
+            return {"channels": arguments["width"]}
+
+    with pytest.raises(TypeError, match="changed the keys"):
+        Renamed()
 
 
 def test_initialisation_is_seeded() -> None:

@@ -1,8 +1,9 @@
 """Network architectures (pure ``torch.nn`` modules, no I/O).
 
 Every module records its constructor arguments in ``module.spec`` (a dict with a
-``"type"`` key); :func:`build_network` turns such a spec back into a fresh module
-with the same architecture, which is how saved weights are matched to code.
+``"type"`` key, written by :func:`~daguerre.nets.spec.records_spec` from the call itself);
+:func:`build_network` turns such a spec back into a fresh module with the same
+architecture, which is how saved weights are matched to code.
 """
 
 from __future__ import annotations

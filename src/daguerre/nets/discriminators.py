@@ -8,8 +8,10 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
 from daguerre.nets.blocks import ConvNormAct, init_weights, pad_to_multiple
+from daguerre.nets.spec import records_spec
 
 
+@records_spec("patch")
 class PatchDiscriminator(nn.Module):
     """pix2pix PatchGAN: 4×4 convs, ``n_layers`` stride-2 steps, one logit per patch.
 
@@ -31,14 +33,6 @@ class PatchDiscriminator(nn.Module):
         super().__init__()
         if n_layers < 1:
             raise ValueError(f"n_layers must be at least 1, got {n_layers}")
-        self.spec = {
-            "type": "patch",
-            "in_channels": in_channels,
-            "base_channels": base_channels,
-            "n_layers": n_layers,
-            "norm": norm,
-            "spectral_norm": spectral_norm,
-        }
         self.min_size = 3 * 2**n_layers
         widths = [in_channels] + [base_channels * min(2**i, 8) for i in range(n_layers + 1)]
         blocks = [ConvNormAct(widths[0], widths[1], 4, stride=2, norm="none", act="leaky")]
@@ -70,23 +64,31 @@ class PatchDiscriminator(nn.Module):
         return self.features(x)[-1]
 
 
+@records_spec("multiscale")
 class MultiScaleDiscriminator(nn.Module):
     """``num_scales`` PatchDiscriminators of the same architecture (separate weights).
 
     Scale ``k`` sees the input average-pooled ``k`` times by a factor of two, so the
-    coarse discriminators judge global structure and the fine one texture.
-    Extra keyword arguments go to every :class:`PatchDiscriminator`.
+    coarse discriminators judge global structure and the fine one texture. The other
+    arguments are every :class:`PatchDiscriminator`'s.
     """
 
-    def __init__(self, in_channels: int = 3, num_scales: int = 3, **patch_kwargs: object) -> None:
+    def __init__(
+        self,
+        in_channels: int = 3,
+        num_scales: int = 3,
+        base_channels: int = 64,
+        n_layers: int = 3,
+        norm: str = "instance",
+        spectral_norm: bool = False,
+    ) -> None:
         super().__init__()
         if num_scales < 1:
             raise ValueError(f"num_scales must be at least 1, got {num_scales}")
         self.scales = nn.ModuleList(
-            PatchDiscriminator(in_channels, **patch_kwargs) for _ in range(num_scales)
+            PatchDiscriminator(in_channels, base_channels, n_layers, norm, spectral_norm)
+            for _ in range(num_scales)
         )
-        patch_spec = {k: v for k, v in self.scales[0].spec.items() if k != "type"}
-        self.spec = {"type": "multiscale", "num_scales": num_scales, **patch_spec}
 
     @staticmethod
     def _downsample(x: torch.Tensor) -> torch.Tensor:

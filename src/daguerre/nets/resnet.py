@@ -12,8 +12,10 @@ from daguerre.nets.blocks import (
     ResizeConv,
     init_weights,
 )
+from daguerre.nets.spec import records_spec
 
 
+@records_spec("resnet")
 class ResnetGenerator(ImageGenerator):
     """Reflect-padded 7×7 stem, strided downsampling, residual blocks, resize-conv upsampling.
 
@@ -43,17 +45,6 @@ class ResnetGenerator(ImageGenerator):
             multiple=2**n_downsampling,
             min_size=max(4, 2 ** (n_downsampling + 1)),
         )
-        self.spec = {
-            "type": "resnet",
-            "in_channels": in_channels,
-            "out_channels": out_channels,
-            "base_channels": base_channels,
-            "n_blocks": n_blocks,
-            "n_downsampling": n_downsampling,
-            "norm": norm,
-            "residual": residual,
-            "out_activation": out_activation,
-        }
         widths = [base_channels * 2**i for i in range(n_downsampling + 1)]
         layers: list[nn.Module] = [
             ConvNormAct(in_channels, widths[0], 7, norm=norm, act="relu", padding_mode="reflect")

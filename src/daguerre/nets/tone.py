@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from daguerre.nets.blocks import init_weights
+from daguerre.nets.spec import records_spec
 from daguerre.nets.unet import UNet
 
 ToneParams = dict[str, torch.Tensor]
@@ -99,6 +100,7 @@ class DetailStage(nn.Module):
         return x + change - gaussian_blur(change, self.sigma)
 
 
+@records_spec("tone")
 class ToneNet(nn.Module):
     """Predicts global tone parameters from a thumbnail and applies them at full size.
 
@@ -115,15 +117,6 @@ class ToneNet(nn.Module):
         max_stops: float = 2.0,
     ) -> None:
         super().__init__()
-        self.spec = {
-            "type": "tone",
-            "channels": channels,
-            "thumb_size": thumb_size,
-            "width": width,
-            "knots": knots,
-            "grid": grid,
-            "max_stops": max_stops,
-        }
         self.channels, self.thumb_size, self.knots = channels, thumb_size, knots
         self.grid, self.max_stops = grid, max_stops
         widths = [channels, width, 2 * width, 4 * width, 4 * width]
@@ -178,6 +171,7 @@ class ToneNet(nn.Module):
         return self.apply(x, self.predict(thumbnail(x, self.thumb_size)))
 
 
+@records_spec("toned_unet")
 class TonedUNet(nn.Module):
     """:class:`ToneNet` for the whole image, then a :class:`UNet` for the local detail."""
 
@@ -199,16 +193,17 @@ class TonedUNet(nn.Module):
         unet_args = {**(unet or {}), "in_channels": in_channels, "out_channels": out_channels}
         self.tone = ToneNet(**tone_args)
         self.local = UNet(**unet_args)
-        self.spec = {
-            "type": "toned_unet",
+
+    def _canonical_arguments(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The stages' full specs (defaults in, channels left to this net's own) for the spec."""
+        return {
+            **arguments,
             "tone": {k: v for k, v in self.tone.spec.items() if k not in ("type", "channels")},
             "unet": {
                 k: v
                 for k, v in self.local.spec.items()
                 if k not in ("type", "in_channels", "out_channels")
             },
-            "in_channels": in_channels,
-            "out_channels": out_channels,
             "detail_sigma": self.detail_sigma,
         }
 

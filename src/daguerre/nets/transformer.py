@@ -12,8 +12,10 @@ from daguerre.nets.blocks import (
     ResizeConv,
     init_weights,
 )
+from daguerre.nets.spec import records_spec
 
 
+@records_spec("transformer")
 class TransformerNet(ImageGenerator):
     """Johnson et al. (2016): 9×9 stem, two stride-2 convs, residual blocks, resize-convs, 9×9 head.
 
@@ -46,15 +48,6 @@ class TransformerNet(ImageGenerator):
             multiple=4,
             min_size=8,  # the 1/4-resolution maps stay at least 2 pixels wide for reflect padding
         )
-        self.spec = {
-            "type": "transformer",
-            "in_channels": in_channels,
-            "out_channels": out_channels,
-            "base_channels": base_channels,
-            "n_blocks": n_blocks,
-            "norm": norm,
-            "upsample": upsample,
-        }
         w0, w1, w2 = base_channels, 2 * base_channels, 4 * base_channels
         unit = {"norm": norm, "padding_mode": "reflect"}
         self.trunk = nn.Sequential(

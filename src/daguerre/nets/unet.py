@@ -6,8 +6,10 @@ import torch
 from torch import nn
 
 from daguerre.nets.blocks import ConvNormAct, ImageGenerator, init_weights
+from daguerre.nets.spec import records_spec
 
 
+@records_spec("unet")
 class UNet(ImageGenerator):
     """Encoder–decoder with skip connections.
 
@@ -43,17 +45,6 @@ class UNet(ImageGenerator):
             multiple=2**depth,
             min_size=2 ** (depth + 1),
         )
-        self.spec = {
-            "type": "unet",
-            "in_channels": in_channels,
-            "out_channels": out_channels,
-            "base_channels": base_channels,
-            "depth": depth,
-            "norm": norm,
-            "residual": residual,
-            "out_activation": out_activation,
-            "max_channels": max_channels,
-        }
         widths = [min(base_channels * 2**level, max_channels) for level in range(depth + 1)]
         conv = {"norm": norm, "act": "leaky", "padding_mode": "reflect"}
         self.stem = ConvNormAct(in_channels, widths[0], **conv)
