@@ -25,6 +25,7 @@ from typer.testing import CliRunner, Result
 from daguerre import cli, hub
 from daguerre import image as imageio
 from daguerre.cli import app
+from daguerre.nets import format_count
 from daguerre.restore import RestoreOptions
 
 HEIGHT, WIDTH = 40, 48
@@ -362,8 +363,27 @@ def test_models_lists_the_cards(runner, tiny_models, monkeypatch):
     monkeypatch.setattr(hub, "list_models", functools.partial(hub.list_models, tiny_models))
     result = invoke(runner, "models")
     assert_clean_exit(result, 0)
-    for name in ("restore-damage", "restore-inpaint", "restore-enhance"):
-        assert name in result.output
+    rows = {row["name"]: row for row in table_rows(result.output)}
+    assert sorted(rows) == ["restore-damage", "restore-enhance", "restore-inpaint"]
+    for name, row in rows.items():
+        card = hub.read_card(tiny_models / f"{name}.json")
+        assert card.parameters > 0
+        assert row["parameters"] == format_count(card.parameters)
+
+
+def test_models_shows_an_unknown_parameter_count_as_a_question_mark(runner, tmp_path, monkeypatch):
+    (tmp_path / "old.json").write_text('{"name": "old", "task": "restore"}')
+    monkeypatch.setattr(hub, "list_models", functools.partial(hub.list_models, tmp_path))
+    result = invoke(runner, "models")
+    assert_clean_exit(result, 0)
+    assert [row["parameters"] for row in table_rows(result.output)] == ["?"]
+
+
+def table_rows(output: str) -> list[dict[str, str]]:
+    """The rows of a Rich table as {column: cell}."""
+    lines = [line.strip() for line in output.splitlines() if line.strip().startswith(("┃", "│"))]
+    header, *rows = [[cell.strip() for cell in line.strip("┃│").split(line[0])] for line in lines]
+    return [dict(zip(header, row, strict=True)) for row in rows]
 
 
 def test_models_with_none_bundled(runner, tmp_path, monkeypatch):

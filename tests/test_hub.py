@@ -12,8 +12,17 @@ import pytest
 import torch
 from safetensors import safe_open
 
-from daguerre.hub import ModelCard, ModelError, export, list_models, load, model_paths, read_card
-from daguerre.nets import UNet
+from daguerre.hub import (
+    WEIGHTS_DIR,
+    ModelCard,
+    ModelError,
+    export,
+    list_models,
+    load,
+    model_paths,
+    read_card,
+)
+from daguerre.nets import UNet, build_network, count_parameters
 
 CARD = {
     "task": "restore",
@@ -108,6 +117,37 @@ def test_card_records_the_sha256_of_the_weights(exported, tmp_path):
     card = json.loads((tmp_path / "tiny.json").read_text())
     assert card["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert read_card(tmp_path / "tiny.json") == ModelCard.from_dict(card)
+
+
+def test_card_records_the_parameter_count(exported, tmp_path):
+    module, path = exported
+    card = json.loads((tmp_path / "tiny.json").read_text())
+    assert card["parameters"] == count_parameters(module) > 0
+    with safe_open(path, "pt") as weights:  # this net has no buffers: every tensor is a parameter
+        names = weights.keys()  # safe_open is not a mapping
+        assert card["parameters"] == sum(weights.get_tensor(name).numel() for name in names)
+    assert list(card)[:4] == ["name", "task", "architecture", "parameters"]
+    given = export(module, "given", {**CARD, "parameters": 5}, directory=tmp_path)
+    assert read_card(given.with_suffix(".json")).parameters == card["parameters"]  # measured
+
+
+def test_a_card_with_the_wrong_parameter_count_is_a_model_error(exported, tmp_path):
+    card_path = tmp_path / "tiny.json"
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps({**card, "parameters": card["parameters"] + 1}))
+    with pytest.raises(ModelError, match=r"card says \d+ parameters, its architecture has") as info:
+        load("tiny", directory=tmp_path)
+    assert info.value.path == card_path
+    card_path.write_text(json.dumps({key: v for key, v in card.items() if key != "parameters"}))
+    _, older = load("tiny", directory=tmp_path)  # a card from before parameters were recorded
+    assert older.parameters == 0
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in WEIGHTS_DIR.glob("*.json")))
+def test_bundled_models_load_and_record_their_parameter_count(name):
+    module, card = load(name)  # checksum verified, architecture rebuilt, weights loaded strictly
+    assert card.parameters == count_parameters(module) > 0
+    assert module.spec == card.architecture == build_network(card.architecture).spec
 
 
 def test_export_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
@@ -255,3 +295,9 @@ def test_card_dict_round_trip():
         ModelCard.from_dict({"name": "m"})
     with pytest.raises(ValueError, match="'metrics' must be a dict"):
         ModelCard.from_dict({"name": "m", "task": "t", "metrics": [1]})
+    assert ModelCard.from_dict({"name": "m", "task": "t", "parameters": 12}).parameters == 12
+    for wrong in ("12", 1.5, True):
+        with pytest.raises(ValueError, match="'parameters' must be an int"):
+            ModelCard.from_dict({"name": "m", "task": "t", "parameters": wrong})
+    with pytest.raises(ValueError, match="'parameters' must be >= 0"):
+        ModelCard.from_dict({"name": "m", "task": "t", "parameters": -1})

@@ -22,6 +22,7 @@ from torch import nn
 
 from daguerre import hub
 from daguerre.data import DataError
+from daguerre.nets import count_parameters, format_count
 from daguerre.training import RECIPES, ConfigError, Recipe, TrainingError, resolve_config, train
 from daguerre.training.checkpoint import CheckpointStore, step_name
 from daguerre.training.ema import EMA
@@ -418,3 +419,18 @@ def test_init_starts_the_generator_from_an_exported_model(photos: Path, tmp_path
     config["model"]["generator"]["base_channels"] = 4
     with pytest.raises(TrainingError, match=r"train\.init"):
         train(config, run_dir=tmp_path / "other", device="cpu")
+
+
+def test_the_header_gives_each_nets_parameter_count(photos: Path, tmp_path: Path) -> None:
+    run = train(tiny(photos, 1, freeze=["down"]), run_dir=tmp_path / "run", device="cpu")
+    generator, card = hub.load("pix2pix", directory=run / "export")
+    frozen = count_parameters(generator.down)
+    assert card.parameters == count_parameters(generator) > frozen > 0
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    d = count_parameters(RECIPES["pix2pix"](config).build_nets()["d"])
+    line = next(line for line in (run / "train.log").read_text().splitlines() if " nets: " in line)
+    assert line.endswith(
+        f"nets: g (unet) {format_count(card.parameters)} parameters, "
+        f"{format_count(card.parameters - frozen)} of them trained; "
+        f"d (patch) {format_count(d)} parameters"
+    )

@@ -148,8 +148,9 @@ def age(
 
 @app.command()
 def models() -> None:
-    """List the bundled models with their measured validation metrics."""
+    """List the bundled models with their sizes and measured validation metrics."""
     from daguerre import hub
+    from daguerre.nets import format_count
 
     try:
         cards = hub.list_models()
@@ -160,14 +161,15 @@ def models() -> None:
         console.print("no bundled models yet")
         return
     table = Table(title="bundled models")
-    for column in ("name", "task", "architecture", "steps", "metrics"):
-        table.add_column(column)
+    for column in ("name", "task", "architecture", "parameters", "steps", "metrics"):
+        table.add_column(column, justify="right" if column == "parameters" else "left")
     for card in cards:
         metrics = ", ".join(f"{key} {value:.4g}" for key, value in card.metrics.items())
         table.add_row(
             card.name,
             card.task,
             str(card.architecture.get("type", "?")),
+            format_count(card.parameters) if card.parameters else "?",
             str(card.training.get("steps", "?")),
             metrics,
         )

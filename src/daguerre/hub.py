@@ -1,10 +1,10 @@
 """Registry of bundled models: ``NAME.safetensors`` (fp16 weights) + ``NAME.json`` (model card).
 
-A card names the architecture (a spec for :func:`daguerre.nets.build_network`), the sha256 of the
-weights file, how the model was trained and what it scored. Loading verifies the checksum, parses
-the weights with safetensors (never pickle), rebuilds the network from the card and loads the
-weights strictly, so missing or corrupt weights are a clear :class:`ModelError`, never a
-silently random network.
+A card names the architecture (a spec for :func:`daguerre.nets.build_network`), its parameter
+count, the sha256 of the weights file, how the model was trained and what it scored. Loading
+verifies the checksum, parses the weights with safetensors (never pickle), rebuilds the network
+from the card and loads the weights strictly, so missing or corrupt weights are a clear
+:class:`ModelError`, never a silently random network.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import torch
 from safetensors import SafetensorError
 from torch import nn
 
-from daguerre.nets import build_network
+from daguerre.nets import build_network, count_parameters
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 WEIGHTS_SUFFIX = ".safetensors"
@@ -45,13 +45,15 @@ class ModelError(Exception):
 class ModelCard:
     """What a bundled model is, how it was made and how well it does.
 
-    ``training`` holds data, licences, steps, wall_time_s, command, recipe and git_commit;
-    ``metrics`` holds validation scores by name.
+    ``architecture`` is the network's spec (constructor arguments only); ``parameters`` how many
+    numbers its weights hold (0: not recorded); ``training`` holds data, licences, steps,
+    wall_time_s, command, recipe and git_commit; ``metrics`` holds validation scores by name.
     """
 
     name: str
     task: str
     architecture: dict[str, Any] = field(default_factory=dict)
+    parameters: int = 0
     sha256: str = ""
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
@@ -66,18 +68,26 @@ class ModelCard:
         """Validate and build a card; raises ``ValueError`` on unknown, missing or mistyped keys."""
         if not isinstance(data, Mapping):
             raise ValueError(f"a model card must be a JSON object, not {type(data).__name__}")
-        kinds = {f.name: (dict if f.name in _DICT_FIELDS else str) for f in fields(cls)}
+        kinds = {f.name: _KINDS.get(f.name, str) for f in fields(cls)}
         unknown = sorted(set(data) - set(kinds))
         missing = sorted({"name", "task"} - set(data))
         if unknown or missing:
             raise ValueError(f"unknown keys {unknown}, missing keys {missing}")
         for key, value in data.items():
-            if not isinstance(value, kinds[key]):
-                raise ValueError(f"{key!r} must be a {kinds[key].__name__}, not {value!r}")
+            if not isinstance(value, kinds[key]) or isinstance(value, bool):
+                article = "an" if kinds[key] is int else "a"
+                raise ValueError(f"{key!r} must be {article} {kinds[key].__name__}, not {value!r}")
+        if data.get("parameters", 0) < 0:
+            raise ValueError(f"'parameters' must be >= 0, not {data['parameters']!r}")
         return cls(**{key: _copy(value) for key, value in data.items()})
 
 
-_DICT_FIELDS = frozenset({"architecture", "metrics", "training"})
+_KINDS: dict[str, type] = {
+    "architecture": dict,
+    "metrics": dict,
+    "training": dict,
+    "parameters": int,
+}
 
 
 def _copy(value: Any) -> Any:
@@ -145,7 +155,7 @@ def export(
     The architecture is ``card.architecture`` or else ``module.spec``; it must rebuild a network
     with exactly this state dict. Floating tensors are stored as float16, integer buffers
     (e.g. BatchNorm's ``num_batches_tracked``) unchanged. Both files are written atomically and
-    the card records the weights file's sha256.
+    the card records the weights file's sha256 and the module's parameter count.
     """
     weights_path, card_path = model_paths(name_or_path, directory)
     name = weights_path.name.removesuffix(WEIGHTS_SUFFIX)
@@ -162,7 +172,12 @@ def export(
     if mismatch:
         raise ValueError(f"the architecture {architecture} does not fit the module: {mismatch}")
     payload = safetensors.torch.save(tensors, metadata={"format": "pt", "name": name})
-    card = replace(card, architecture=dict(architecture), sha256=_sha256(payload))
+    card = replace(
+        card,
+        architecture=dict(architecture),
+        parameters=count_parameters(module),
+        sha256=_sha256(payload),
+    )
     card_text = json.dumps(card.to_dict(), indent=2) + "\n"
 
     weights_path.parent.mkdir(parents=True, exist_ok=True)
@@ -208,6 +223,12 @@ def load(
     mismatch = _state_mismatch(module.state_dict(), state)
     if mismatch:
         raise ModelError(weights_path, f"weights do not match the card's architecture: {mismatch}")
+    if card.parameters and card.parameters != count_parameters(module):
+        raise ModelError(
+            card_path,
+            f"the card says {card.parameters} parameters, its architecture has "
+            f"{count_parameters(module)}; re-export the model or correct the card",
+        )
     module.load_state_dict(state, strict=True)
     # channels-last weights: the tiling engine feeds H×W×C tiles, and convolutions run faster so
     return module.float().to(device, memory_format=torch.channels_last).eval(), card

@@ -30,6 +30,20 @@ NETWORKS: dict[str, type[nn.Module]] = {
 }
 
 
+def count_parameters(module: nn.Module, *, trainable: bool = False) -> int:
+    """How many numbers ``module``'s parameters hold (only those with gradients if ``trainable``);
+    buffers such as BatchNorm's running statistics are not counted."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable)
+
+
+def format_count(count: int) -> str:
+    """A parameter count to three figures: ``812``, ``12.3 k``, ``1.68 M``."""
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if count >= 0.9995 * scale:
+            return f"{count / scale:.3g} {unit}"
+    return str(count)
+
+
 def build_network(spec: Mapping[str, Any]) -> nn.Module:
     """Build the network described by ``spec`` (``{"type": name, **constructor_kwargs}``)."""
     if "type" not in spec:
@@ -51,4 +65,6 @@ __all__ = [
     "TransformerNet",
     "UNet",
     "build_network",
+    "count_parameters",
+    "format_count",
 ]

@@ -28,6 +28,7 @@ from torch import nn
 from daguerre import hub
 from daguerre.allocator import keep_freed_memory
 from daguerre.data import DataBundle, StepSampler, batches, build_data, make_loader
+from daguerre.nets import count_parameters, format_count
 from daguerre.training import config as configuration
 from daguerre.training.checkpoint import (
     STATE_FILE,
@@ -250,6 +251,7 @@ class Trainer:
         session_start = time.perf_counter()
         with monitor:
             monitor.line(self._header())
+            monitor.line(self._net_sizes())
             tracker = LossTracker()
             window = (time.perf_counter(), self.step)
             tick = time.perf_counter()
@@ -301,6 +303,18 @@ class Trainer:
             f"batch {data['batch_size']}{processes}, crop {data['crop']}, "
             f"steps {self.step}→{self.total}; run folder {self.run_dir}"
         )
+
+    def _net_sizes(self) -> str:
+        """Each net's type and parameter count, and how many train where some are frozen."""
+        parts = []
+        for name, net in self.raw.items():
+            kind = getattr(net, "spec", {}).get("type", type(net).__name__)
+            total, trained = count_parameters(net), count_parameters(net, trainable=True)
+            text = f"{name} ({kind}) {format_count(total)} parameters"
+            if trained != total:
+                text += f", {format_count(trained)} of them trained"
+            parts.append(text)
+        return "nets: " + "; ".join(parts)
 
     def _log(
         self, monitor: Monitor, tracker: LossTracker, window: tuple[float, int]
