@@ -8,6 +8,7 @@ from daguerre.aging import damage
 from daguerre.aging.damage import DAMAGES
 
 NAMES = sorted(DAMAGES)
+BOLD = ["bold_scratches", "flakes", "hairs", "craquelure"]  # the bold kinds
 
 
 def photo(h: int = 96, w: int = 128, c: int = 3, seed: int = 0) -> np.ndarray:
@@ -22,8 +23,8 @@ def changed(image: np.ndarray, out: np.ndarray) -> np.ndarray:
     return np.any(out != image, axis=-1)
 
 
-def test_registry_names_the_six_ops():
-    assert set(DAMAGES) == {"scratches", "dust", "cracks", "folds", "stains", "tears"}
+def test_registry_names_the_ten_ops():
+    assert set(DAMAGES) == {"scratches", "dust", "cracks", "folds", "stains", "tears"} | set(BOLD)
     assert DAMAGES["tears"] is damage.tears
 
 
@@ -179,3 +180,200 @@ def test_bad_input_is_rejected(name):
         fn(np.zeros((8, 8, 3), np.uint8), rng)
     with pytest.raises(ValueError, match="count"):
         fn(photo(), rng, 0.5, count=-1)
+
+
+# --------------------------------------------------------------------------- bold damage
+
+
+def flat(value: float, size: int = 512, c: int = 3) -> np.ndarray:
+    return np.full((size, size, c), value, np.float32)
+
+
+def band_width(region: np.ndarray) -> float:
+    """Width in px of the widest band of ``region`` (twice its largest inner distance)."""
+    inside = np.pad(region.astype(np.uint8), 1)
+    return 2.0 * float(cv2.distanceTransform(inside, cv2.DIST_L2, 5).max())
+
+
+@pytest.mark.parametrize("name", BOLD)
+@pytest.mark.parametrize("c", [1, 3])
+@pytest.mark.parametrize("size", [(64, 80), (300, 420)])
+def test_bold_kinds_at_two_resolutions_gray_and_rgb(name, c, size):
+    image = photo(*size, c=c)
+    for seed in range(3):
+        out, mask = DAMAGES[name](image, np.random.default_rng(seed), 1.0)
+        assert out.shape == image.shape and out.dtype == np.float32
+        assert mask.min() >= 0.0 and mask.max() <= 1.0 and mask.any()
+        np.testing.assert_array_equal(changed(image, out), mask > 0)
+        again, mask_again = DAMAGES[name](image, np.random.default_rng(seed), 1.0)
+        np.testing.assert_array_equal(out, again)
+        np.testing.assert_array_equal(mask, mask_again)
+
+
+@pytest.mark.parametrize(("size", "width"), [(512, 6.0), (256, 12.0)])
+def test_a_wide_opaque_bold_scratch_is_a_solid_band(size, width):
+    plain = {"count": 1, "width": width, "opacity": 1.0, "bundle_fraction": 0.0, "dark_fraction": 0}
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        image = flat(0.3, size)
+        out, mask = damage.bold_scratches(image, rng, 1.0, halo_fraction=0.0, **plain)
+        solid = mask == 1.0
+        assert band_width(solid) >= 5.0  # 6 px at 512² (and 12 px of 512² at 256²)
+        assert band_width(mask > 0) <= 11.0  # no wider than 6 px plus antialiasing
+        assert np.all(out[solid] >= min(damage.BOLD_WHITE[0]) - 1e-6)  # paper white
+
+
+def test_bold_scratches_draw_white_on_dark_and_black_on_light():
+    for seed in range(3):
+        out, mask = damage.bold_scratches(
+            flat(0.05), np.random.default_rng(seed), 1.0, opacity=1.0, dark_fraction=0.0
+        )
+        assert out[mask == 1.0].min() >= 0.85
+        out, mask = damage.bold_scratches(
+            flat(0.95), np.random.default_rng(seed), 1.0, opacity=1.0, dark_fraction=1.0
+        )
+        assert out[mask == 1.0].max() <= 0.15
+
+
+def test_bold_scratch_widths_and_opacities_span_their_ranges():
+    image = photo(256, 256)
+    widths, peaks = [], []
+    for seed in range(24):
+        _, mask = damage.bold_scratches(
+            image, np.random.default_rng(seed), 1.0, count=1, halo_fraction=0.0, bundle_fraction=0
+        )
+        widths.append(band_width(mask >= mask.max() - 1 / 255))
+        peaks.append(mask.max())
+    assert min(widths) <= 2.5 and max(widths) >= 4.5  # 1 to 6 px at 256²
+    assert max(widths) <= 8.0
+    assert min(peaks) >= 0.6 - 1 / 255 and max(peaks) == 1.0
+    assert sum(p == 1.0 for p in peaks) < len(peaks)  # some blended
+
+
+def test_blended_bold_scratches_keep_their_opacity():
+    _, mask = damage.bold_scratches(photo(), np.random.default_rng(0), 1.0, opacity=0.6)
+    assert 0.5 < mask.max() <= 0.6 + 1 / 255
+
+
+def test_bold_scratch_bundles_run_in_parallel():
+    _, alone = damage.bold_scratches(
+        flat(0.5), np.random.default_rng(3), 1.0, count=1, width=3.0, bundle_fraction=0.0
+    )
+    _, bundle = damage.bold_scratches(
+        flat(0.5), np.random.default_rng(3), 1.0, count=1, width=3.0, bundle_fraction=1.0
+    )
+    n_alone = cv2.connectedComponents((alone > 0.25).astype(np.uint8))[0] - 1
+    n_bundle = cv2.connectedComponents((bundle > 0.25).astype(np.uint8))[0] - 1
+    assert n_alone == 1 and n_bundle >= 2
+
+
+def test_halos_are_faint():
+    one = {"count": 1, "bundle_fraction": 0.0}
+    _, plain = damage.bold_scratches(
+        flat(0.5), np.random.default_rng(5), 1.0, halo_fraction=0, **one
+    )
+    _, haloed = damage.bold_scratches(
+        flat(0.5), np.random.default_rng(5), 1.0, halo_fraction=1, **one
+    )
+    assert np.count_nonzero(haloed) > 1.5 * np.count_nonzero(plain)
+    halo = (haloed > 0) & (plain == 0)
+    assert haloed[halo].max() <= 0.25 + 1 / 255  # below what the detector is asked to find
+
+
+@pytest.mark.parametrize(("dark", "low", "high"), [(0.0, 0.8, 1.0), (1.0, 0.0, 0.25)])
+def test_flakes_show_paper_or_card(dark, low, high):
+    image = photo(256, 256)
+    out, mask = damage.flakes(image, np.random.default_rng(1), 1.0, opacity=1.0, dark_fraction=dark)
+    shown = out[mask == 1.0]
+    assert len(shown) > 30 and low <= shown.min() and shown.max() <= high
+
+
+def test_flake_sizes_follow_the_size_parameter():
+    image = flat(0.4, 512)
+    spans = {}
+    for size in (6.0, 40.0):
+        _, mask = damage.flakes(image, np.random.default_rng(2), 1.0, size=size, crack_fraction=0)
+        _, _, stats, _ = cv2.connectedComponentsWithStats((mask > 0.5).astype(np.uint8))
+        spans[size] = np.median(np.maximum(stats[1:, 2], stats[1:, 3]))
+        assert spans[size] <= 1.8 * 1.1 * size + 3  # longest side: aspect × ragged radius
+    assert spans[6.0] >= 3 and spans[40.0] >= 4 * spans[6.0]
+
+
+@pytest.mark.parametrize(("width", "widest"), [(1.4, 3.5), (4.0, 6.0)])
+def test_hairs_are_thin_and_keep_their_opacity(width, widest):
+    image = flat(0.5, 512)
+    for seed in range(3):
+        _, mask = damage.hairs(image, np.random.default_rng(seed), 1.0, width=width, opacity=0.7)
+        assert mask.any() and mask.max() <= 0.7 + 1 / 255
+        assert band_width(mask > 0.5) <= widest
+
+
+def test_default_hairs_are_half_to_fully_opaque():
+    peaks = [
+        damage.hairs(flat(0.5, 512), np.random.default_rng(s), 1.0, width=3.0)[1].max()
+        for s in range(10)
+    ]
+    assert min(peaks) >= 0.5 - 1 / 255 and max(peaks) <= 1.0 and max(peaks) > 0.8
+
+
+def test_hairs_are_long_and_curved():
+    _, mask = damage.hairs(flat(0.5, 512), np.random.default_rng(4), 1.0, count=1, length=0.5)
+    ys, xs = np.nonzero(mask > 0.25)
+    assert np.count_nonzero(mask > 0.25) > 150  # a long curve...
+    assert np.ptp(xs) + np.ptp(ys) < 1.4 * np.count_nonzero(mask > 0.25)  # ...that bends
+
+
+def test_branching_craquelure_is_opaque_and_changes_width():
+    for seed in range(3):
+        _, mask = damage.craquelure(
+            flat(0.3, 512),
+            np.random.default_rng(seed),
+            1.0,
+            count=1,
+            width=10.0,
+            opacity=1.0,
+            network_fraction=0.0,
+            dark_fraction=0.0,
+        )
+        solid = mask == 1.0
+        assert band_width(solid) >= 6.0  # wide where it opens...
+        inner = cv2.distanceTransform(np.pad(solid.astype(np.uint8), 1), cv2.DIST_L2, 5)
+        ridge = inner[(inner > 0) & (inner >= cv2.dilate(inner, np.ones((3, 3))))]
+        assert np.percentile(ridge, 90) >= 1.3 * np.percentile(ridge, 10)  # ...narrow elsewhere
+
+
+def test_craquelure_networks_cover_a_region_with_thin_lines():
+    for seed in range(4):
+        _, mask = damage.craquelure(
+            flat(0.5, 512),
+            np.random.default_rng(seed),
+            1.0,
+            count=1,
+            width=10.0,
+            cell=16.0,
+            network_fraction=1.0,
+        )
+        ys, xs = np.nonzero(mask > 0.25)
+        assert max(np.ptp(ys), np.ptp(xs)) >= 100
+        box = mask[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1] > 0.25
+        rows, cols = box.shape[0] // 32, box.shape[1] // 32
+        blocks = box[: rows * 32, : cols * 32].reshape(rows, 32, cols, 32).any(axis=(1, 3))
+        assert blocks.mean() >= 0.75  # lines everywhere in the region
+        assert band_width(mask > 0.5) <= 8.0  # 2-px lines (a cell / 8), not 10 px
+
+
+def test_tears_take_corner_and_colour_choices():
+    image = photo()
+    for seed in range(4):
+        out, mask = damage.tears(
+            image,
+            np.random.default_rng(seed),
+            1.0,
+            count=1,
+            rim=0,
+            corner_fraction=1.0,
+            dark_fraction=1.0,
+        )
+        corners = mask[[0, 0, -1, -1], [0, -1, 0, -1]]
+        assert np.count_nonzero(corners == 1.0) >= 1  # a corner is gone
+        assert out[mask == 1.0].max() <= 0.3  # dark card

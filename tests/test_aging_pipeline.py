@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 
 import numpy as np
 import pytest
 
 from daguerre.aging import ops, pipeline
+from daguerre.aging.damage import DAMAGES
 from daguerre.aging.pipeline import (
     PRESETS,
     AgingPipeline,
@@ -61,7 +63,9 @@ def test_presets_are_deterministic_per_seed(name: str) -> None:
     from_generator = AgingPipeline(name)(clean, np.random.default_rng(11))
     assert from_generator.aged.shape == clean.shape
     others = [AgingPipeline(name)(clean, seed).aged for seed in range(3)]
-    assert len({other.tobytes() for other in others}) > 1
+    preset = PRESETS[name]
+    if preset.stages or preset.damages or preset.finish:  # "none" ages nothing
+        assert len({other.tobytes() for other in others}) > 1
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
@@ -311,3 +315,75 @@ def test_an_empty_recipe_returns_a_copy_not_the_callers_array() -> None:
     np.testing.assert_array_equal(result.aged, clean)
     assert result.aged is not clean
     assert not result.mask.any()
+
+
+# ------------------------------------------------------------- frozen presets and "varied"
+
+# sha256 (first 16 hex digits) of aged + mask for seeds 0-5 on a 72×96 RGB and gray picture,
+# computed with the aging engine as it was before the bold damage kinds and "varied" came in.
+# The README's evaluation figures were measured with these presets: they must age the same.
+FROZEN = {
+    "light": "a1e0cd952fe2b5b9",
+    "moderate": "ae376d14b3f96051",
+    "heavy": "0284c39a861925d7",
+    "bopbtl": "cc039d0793f214b0",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FROZEN))
+def test_the_evaluated_presets_age_exactly_as_before(name: str) -> None:
+    digest = hashlib.sha256()
+    for channels in (3, 1):
+        clean = _photo(72, 96, channels)
+        for seed in range(6):
+            result = AgingPipeline(name)(clean, seed)
+            digest.update(result.aged.tobytes())
+            digest.update(result.mask.tobytes())
+    assert digest.hexdigest()[:16] == FROZEN[name]
+
+
+def test_varied_uses_every_damage_kind_and_sometimes_none(monkeypatch) -> None:
+    drawn: list[set[str]] = []
+
+    def recording(name: str):
+        real = DAMAGES[name]
+
+        def fn(image, rng, severity=0.5, **params):
+            drawn[-1].add(name)
+            return real(image, rng, severity, **params)
+
+        fn.__signature__ = inspect.signature(real)
+        return fn
+
+    for name in list(DAMAGES):
+        monkeypatch.setitem(pipeline.DAMAGES, name, recording(name))
+    assert {step.name for step in PRESETS["varied"].damages} == set(DAMAGES)
+    clean, empty = _photo(48, 48), 0
+    for seed in range(200):
+        drawn.append(set())
+        empty += not AgingPipeline("varied")(clean, seed).mask.any()
+    kinds = [len(d) for d in drawn]
+    assert set().union(*drawn) == set(DAMAGES)
+    assert 0.05 <= kinds.count(0) / len(kinds) <= 0.2  # no damage at all: about 10 %
+    assert max(kinds) >= 5 and 2 <= np.mean(kinds) <= 4
+    assert 0.08 <= empty / len(kinds) <= 0.25
+
+
+def test_varied_ranges_from_nearly_clean_to_heavily_aged() -> None:
+    clean = _photo(96, 96)
+    psnr = [
+        _psnr(AgingPipeline("varied", damage=False)(clean, seed).aged, clean) for seed in range(40)
+    ]
+    assert max(psnr) > 40 and min(psnr) < 22
+
+
+def test_damage_probability_of_a_preset() -> None:
+    never = Preset("never", stages=_NO_FINISH.stages, damages=_NO_FINISH.damages, damage_p=0.0)
+    clean = _photo()
+    result = AgingPipeline(never)(clean, 3)
+    assert not result.mask.any()
+    np.testing.assert_array_equal(
+        result.aged, AgingPipeline(_NO_FINISH, damage=False)(clean, 3).aged
+    )
+    with pytest.raises(ValueError, match="probability"):
+        Preset("bad", stages=(), damage_p=1.5)

@@ -1,4 +1,5 @@
-"""Structured damage of old photographs: scratches, dust, cracks, folds, stains and tears.
+"""Structured damage of old photographs: scratches, dust, cracks, folds, stains and tears, and
+bold damage: opaque scratches of any width, emulsion flakes, hairs and craquelure.
 
 Every op has the signature ``fn(image, rng, severity=0.5, **params) -> (damaged, mask)``:
 
@@ -9,7 +10,8 @@ Every op has the signature ``fn(image, rng, severity=0.5, **params) -> (damaged,
 Each keyword parameter left as ``None`` is drawn from the module-level range named next to it
 (``SCRATCH_COUNT``, ``DUST_SIZE``...). Ranges give the span at severity 1: counts are drawn from
 the range and multiplied by severity, other amounts are drawn from the low end of the range up to
-``low + severity * (high - low)``. A value passed explicitly is used as given.
+``low + severity * (high - low)`` (ranges marked log-uniform: up to ``low * (high / low) **
+severity``, as many draws per octave). A value passed explicitly is used as given.
 
 Sizes are in pixels of a 512×512 image and scale with sqrt(H·W) / 512, so a photo looks equally
 damaged at any resolution; strokes never get thinner than about one pixel.
@@ -23,6 +25,8 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
+
+from daguerre.color import REC601_LUMA
 
 # Damage drawn with more than this opacity shows; fainter strokes (a stain's fringe, a speck's
 # soft edge) are in the mask but are not what a damage detector is trained or scored to find.
@@ -69,6 +73,43 @@ TEAR_DARK_FRACTION = 0.3  # chance that the missing piece shows dark card rather
 TEAR_PAPER = ((0.84, 0.82, 0.76), (0.98, 0.97, 0.94))  # paper colours, dark..light
 TEAR_CARD = ((0.04, 0.04, 0.04), (0.22, 0.20, 0.18))  # card colours, dark..light
 
+# The kinds below draw bold, often opaque damage, so a detector trained on it also finds what
+# real prints show. Their widths and sizes are px at 512² like every size here; the damage
+# detector trains on 256² crops, where they are half as large (the ranges in brackets).
+BOLD_COUNT = (1.0, 8.0)  # bold scratches per image (a bundle counts as one)
+BOLD_WIDTH = (2.0, 12.0)  # width, px [1–6 px], log-uniform: as many thin ones as wide ones
+BOLD_OPACITY = (0.6, 1.0)  # of the blended ones
+BOLD_OPAQUE_FRACTION = 0.5  # chance that a bold scratch is fully opaque
+BOLD_DARK_FRACTION = 0.35  # chance that a bold scratch is near-black rather than paper white
+BOLD_SHORT_FRACTION = 0.35  # chance that a bold scratch is short
+BOLD_BUNDLE_FRACTION = 0.2  # chance that a scratch comes with 1–4 parallel companions
+BOLD_HALO_FRACTION = 0.25  # chance of a soft halo around a scratch
+BOLD_WHITE = ((0.86, 0.85, 0.82), (1.0, 1.0, 1.0))  # white targets, dark..light
+BOLD_BLACK = ((0.0, 0.0, 0.0), (0.14, 0.13, 0.12))  # dark targets, dark..light
+
+FLAKE_COUNT = (1.0, 6.0)  # clusters of flakes per image
+FLAKE_CLUSTER = (2.0, 24.0)  # flakes per cluster
+FLAKE_SIZE = (6.0, 64.0)  # diameter, px [3–32 px], log-uniform: small flakes are common
+FLAKE_OPACITY = (0.85, 1.0)
+FLAKE_DARK_FRACTION = 0.25  # chance that flakes show dark card rather than paper
+FLAKE_EDGE_FRACTION = 0.3  # chance that a cluster lines an edge of the photo
+FLAKE_CRACK_FRACTION = 0.4  # chance that a cluster lines a crack (drawn too, in the flakes' colour)
+
+HAIR_COUNT = (1.0, 8.0)  # hairs and fibres per image
+HAIR_WIDTH = (1.4, 4.0)  # px [0.7–2 px]
+HAIR_LENGTH = (0.1, 0.7)  # fraction of sqrt(H·W)
+HAIR_OPACITY = (0.5, 1.0)
+HAIR_DARK_FRACTION = 0.65  # chance that a hair is dark rather than white
+
+CRAQ_COUNT = (1.0, 3.0)  # crack systems per image
+CRAQ_WIDTH = (2.0, 10.0)  # widest part of a crack, px [1–5 px], log-uniform
+CRAQ_CELL = (14.0, 64.0)  # network cell size, px (the same at every severity)
+CRAQ_EXTENT = (0.2, 0.7)  # network radius / crack length, fraction of sqrt(H·W)
+CRAQ_OPACITY = (0.6, 1.0)  # of the blended ones
+CRAQ_OPAQUE_FRACTION = 0.5  # chance that a crack system is fully opaque
+CRAQ_DARK_FRACTION = 0.4  # chance that a crack system is dark rather than bright
+CRAQ_NETWORK_FRACTION = 0.5  # chance that a system is a dense network, else a branching crack
+
 PAPER_WHITE = (0.98, 0.97, 0.93)  # what lost emulsion reveals
 GRIME = (0.05, 0.045, 0.04)  # what dark damage tends to
 
@@ -76,7 +117,7 @@ DamageFn = Callable[..., tuple[np.ndarray, np.ndarray]]
 
 _SHIFT = 4  # OpenCV fixed-point bits for subpixel drawing
 _ONE = float(1 << _SHIFT)
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+_LUMA = np.array(REC601_LUMA, np.float32)
 
 
 # --- shared machinery ----------------------------------------------------------------------------
@@ -208,6 +249,20 @@ def _amount(
         return given if size is None else np.full(size, given, np.float64)
     lo, hi = bounds
     return lo + (hi - lo) * severity * rng.random(size)
+
+
+def _log_amount(
+    rng: np.random.Generator,
+    given: float | None,
+    bounds: tuple[float, float],
+    severity: float,
+    size: int | None = None,
+) -> np.ndarray | float:
+    """An explicit value, or log-uniform draws from the severity-shortened range ``bounds``."""
+    if given is not None:
+        return given if size is None else np.full(size, given, np.float64)
+    lo, hi = bounds
+    return lo * (hi / lo) ** (severity * rng.random(size))
 
 
 def _color(rgb: tuple[float, float, float] | np.ndarray, channels: int) -> np.ndarray:
@@ -690,12 +745,15 @@ def tears(
     size: float | None = None,
     rim: float | None = None,
     color: tuple[float, float, float] | None = None,
+    corner_fraction: float = TEAR_CORNER_FRACTION,
+    dark_fraction: float = TEAR_DARK_FRACTION,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Torn-off corners and chunks bitten out of an edge, ragged and filled with paper or dark card
     colour, with a white rim of paper fibres along the tear.
 
     ``size`` fixes the depth as a fraction of min(H, W) (``TEAR_SIZE``), ``rim`` the rim width in
-    px (``TEAR_RIM``, 0 for none), ``color`` the RGB fill.
+    px (``TEAR_RIM``, 0 for none), ``color`` the RGB fill; ``corner_fraction`` is the chance of a
+    corner rather than an edge chunk, ``dark_fraction`` that of dark card rather than paper.
     """
     h, w, c = _check(image, severity)
     n = _count(rng, count, TEAR_COUNT, severity)
@@ -703,13 +761,13 @@ def tears(
         return _untouched(image)
     unit = _unit(h, w)
     if color is None:
-        lo, hi = TEAR_CARD if rng.random() < TEAR_DARK_FRACTION else TEAR_PAPER
+        lo, hi = TEAR_CARD if rng.random() < dark_fraction else TEAR_PAPER
         color = np.asarray(lo) + rng.random() * np.subtract(hi, lo)
     rim_layer = np.zeros((h, w), np.uint8)
     fill = np.zeros((h, w), np.uint8)
     for _ in range(n):
         depth = max(float(_amount(rng, size, TEAR_SIZE, severity)) * min(h, w), 1.0)
-        outline = _tear_outline(rng, h, w, depth)
+        outline = _tear_outline(rng, h, w, depth, corner_fraction)
         cv2.fillPoly(fill, [_fixed(outline)], 255, cv2.LINE_AA, _SHIFT)
         edge = outline[1:-2]  # the ragged part, without the closing points outside the image
         rim_w = float(_amount(rng, rim, TEAR_RIM, severity)) * max(unit, 0.5)
@@ -727,10 +785,12 @@ def tears(
     return _composite(image, layers)
 
 
-def _tear_outline(rng: np.random.Generator, h: int, w: int, depth: float) -> np.ndarray:
+def _tear_outline(
+    rng: np.random.Generator, h: int, w: int, depth: float, corner_fraction: float
+) -> np.ndarray:
     """Closed polygon of a missing piece: a ragged edge plus points outside the image."""
     outside = 4.0 + depth
-    if rng.random() < TEAR_CORNER_FRACTION:
+    if rng.random() < corner_fraction:
         a = np.array([depth * rng.uniform(0.6, 1.8), -2.0])
         b = np.array([-2.0, depth * rng.uniform(0.6, 1.8)])
         bulge = (a + b) / 2 * rng.uniform(0.6, 1.5)
@@ -757,6 +817,353 @@ def _tear_outline(rng: np.random.Generator, h: int, w: int, depth: float) -> np.
     return polygon
 
 
+# --- bold damage ---------------------------------------------------------------------------------
+
+
+def _tone(rng: np.random.Generator, ends: tuple[tuple[float, ...], ...], channels: int):
+    """A colour drawn between the two RGB ``ends`` (dark..light)."""
+    lo, hi = (np.asarray(v, np.float32) for v in ends)
+    return _color(lo + np.float32(rng.random()) * (hi - lo), channels)
+
+
+def _normals(points: np.ndarray) -> np.ndarray:
+    """Unit normals of a polyline at its points."""
+    tangent = np.gradient(points, axis=0)
+    normal = tangent[:, ::-1] * np.array([-1.0, 1.0])
+    return normal / np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-9)
+
+
+def bold_scratches(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    severity: float = 0.5,
+    *,
+    count: int | None = None,
+    width: float | None = None,
+    opacity: float | None = None,
+    dark_fraction: float = BOLD_DARK_FRACTION,
+    opaque_fraction: float = BOLD_OPAQUE_FRACTION,
+    short_fraction: float = BOLD_SHORT_FRACTION,
+    bundle_fraction: float = BOLD_BUNDLE_FRACTION,
+    halo_fraction: float = BOLD_HALO_FRACTION,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bold scratches: paper-white or near-black lines of any width, fully opaque or blended,
+    straight, arched or wandering, long or short, some in parallel bundles or with a soft halo.
+
+    ``width`` fixes the widest part in px (``BOLD_WIDTH``), ``opacity`` the opacity of every
+    scratch (else a share ``opaque_fraction`` is fully opaque, the rest ``BOLD_OPACITY``).
+    """
+    h, w, c = _check(image, severity)
+    n = _count(rng, count, BOLD_COUNT, severity)
+    if severity == 0 or n == 0:
+        return _untouched(image)
+    unit = _unit(h, w)
+    diag = math.hypot(h, w)
+    light = np.zeros((h, w), np.uint8)
+    dark = np.zeros((h, w), np.uint8)
+    halos: np.ndarray | None = None
+    for _ in range(n):
+        is_dark = rng.random() < dark_fraction
+        layer = dark if is_dark else light
+        scratch_w = max(float(_log_amount(rng, width, BOLD_WIDTH, severity)) * unit, 0.7)
+        if opacity is not None:
+            peak = float(opacity)
+        elif rng.random() < opaque_fraction:
+            peak = 1.0
+        else:
+            peak = float(_amount(rng, None, BOLD_OPACITY, severity))
+        if rng.random() < 0.35:  # along the film, like a transport scratch
+            heading, extent = np.pi / 2 + rng.normal(0.0, 0.05), float(h)
+        else:
+            heading, extent = rng.uniform(0.0, np.pi), diag
+        short = rng.random() < short_fraction
+        length = extent * (rng.uniform(0.04, 0.2) if short else rng.uniform(0.3, 1.2))
+        length = max(length, 4.0 * scratch_w, 3.0)
+        steps = int(np.clip(length / max(8.0 * unit, 2.0), 2, 64))
+        form = rng.random()
+        if form < 0.4:  # straight
+            turn, curl = 0.0, 0.0
+        elif form < 0.75:  # an arc
+            turn, curl = 0.0, rng.normal(0.0, 0.7) / steps
+        else:  # wandering
+            turn, curl = 0.3 / math.sqrt(steps), rng.normal(0.0, 0.3) / steps
+        direction = np.array([math.cos(heading), math.sin(heading)])
+        start = rng.uniform((0, 0), (w, h)) - direction * length / 2
+        points = _walk(rng, start, heading, steps, length / steps, turn, curl)
+        span = _profile(rng, steps, 4, 0.7, 1.0) if rng.random() < 0.5 else np.ones(steps)
+        if rng.random() < 0.5:  # tapered ends
+            t = np.linspace(0.0, 1.0, steps)
+            span = span * np.clip(np.minimum(t, 1.0 - t) / rng.uniform(0.05, 0.3), 0.25, 1.0)
+        span = scratch_w * span / span.max()
+        strength = peak if peak == 1.0 else peak * _profile(rng, steps, 4, 0.8, 1.0)
+        strength = strength / np.max(strength) * peak  # ``peak`` is reached
+        values = np.round(255.0 * strength * np.minimum(span, 1.0)).astype(int)
+        widths = np.maximum(np.round(span), 1).astype(int)
+        _stroke(layer, points, values, widths)
+        if rng.random() < bundle_fraction:  # parallel companions, shorter and thinner
+            normals = _normals(points)
+            gap = scratch_w * rng.uniform(1.5, 3.5) + rng.uniform(1.0, 4.0) * max(unit, 0.5)
+            for k in range(1, int(rng.integers(2, 6))):
+                i0 = int(rng.integers(0, steps // 3 + 1))
+                i1 = steps - int(rng.integers(0, steps // 3 + 1))
+                shifted = points + normals * (k * gap * rng.uniform(0.8, 1.2))
+                thin = span[i0:i1] * rng.uniform(0.3, 1.0)
+                faint = values[i0:i1] * rng.uniform(0.6, 1.0) * np.minimum(thin, 1.0)
+                _stroke(layer, shifted[i0 : i1 + 1], np.round(faint), np.maximum(np.round(thin), 1))
+        if rng.random() < halo_fraction:
+            halos = np.zeros((2, h, w), np.uint8) if halos is None else halos
+            glow = np.full(
+                steps, round(255.0 * peak * rng.uniform(0.1, 0.25))
+            )  # faint: not a target
+            _stroke(
+                halos[int(is_dark)], points, glow, max(round(scratch_w * rng.uniform(2.5, 5)), 2)
+            )
+    if halos is not None:
+        sigma = 1.5 * max(unit, 0.5)
+        for halo, layer in zip(halos, (light, dark), strict=True):
+            if halo.any():
+                np.maximum(layer, cv2.GaussianBlur(halo, (0, 0), sigma), out=layer)
+    return _composite(
+        image,
+        [
+            _Layer(dark, "darken", _tone(rng, BOLD_BLACK, c)),
+            _Layer(light, "lighten", _tone(rng, BOLD_WHITE, c)),
+        ],
+    )
+
+
+def _chips(
+    rng: np.random.Generator,
+    centers: np.ndarray,
+    radii: np.ndarray,
+    aspects: np.ndarray,
+    angles: np.ndarray,
+    vertices: int = 8,
+) -> np.ndarray:
+    """Angular irregular polygons (n×vertices×2): chips with uneven straight sides."""
+    n = len(centers)
+    spacing = 2 * np.pi / vertices
+    theta = np.arange(vertices) * spacing + rng.uniform(-0.4, 0.4, (n, vertices)) * spacing
+    r = radii[:, None] * rng.uniform(0.45, 1.1, (n, vertices))
+    x, y = r * np.cos(theta) * aspects[:, None], r * np.sin(theta)
+    c, s = np.cos(angles)[:, None], np.sin(angles)[:, None]
+    return centers[:, None, :] + np.stack([x * c - y * s, x * s + y * c], axis=-1)
+
+
+def _flake_cluster(
+    rng: np.random.Generator,
+    h: int,
+    w: int,
+    radii: np.ndarray,
+    unit: float,
+    edge_fraction: float,
+    crack_fraction: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Centres and orientations of a cluster of flakes, and the crack they follow (if any)."""
+    m = len(radii)
+    spread = rng.uniform(0.04, 0.2) * math.sqrt(h * w)
+    u = rng.random()
+    if u < edge_fraction:  # along one edge, most of each flake inside the photo
+        side = int(rng.integers(4))
+        size, across = (w, h) if side < 2 else (h, w)
+        along = rng.uniform(0, size) + rng.normal(0.0, spread, m)
+        depth = np.abs(rng.normal(0.0, 1.0, m)) * (radii + 3.0 * unit) - 0.3 * radii
+        depth = depth if side % 2 == 0 else across - 1 - depth
+        centers = np.stack([along, depth] if side < 2 else [depth, along], axis=1)
+        angles = np.full(m, 0.0 if side < 2 else np.pi / 2) + rng.normal(0.0, 0.3, m)
+        return centers, angles, None
+    if u < edge_fraction + crack_fraction:  # strung along a crack
+        step = max(4.0 * unit, 1.5)
+        steps = int(np.clip(2.5 * spread / step, 3, 200))
+        path = _walk(rng, rng.uniform((0, 0), (w, h)), rng.uniform(0, 2 * np.pi), steps, step, 0.2)
+        at = rng.integers(0, steps, m)
+        tangent = path[at + 1] - path[at]
+        centers = path[at] + rng.normal(0.0, 0.4, (m, 2)) * radii[:, None]
+        return centers, np.arctan2(tangent[:, 1], tangent[:, 0]), path
+    centers = rng.uniform((0, 0), (w, h)) + rng.normal(0.0, spread / 2, (m, 2))
+    return centers, rng.uniform(0.0, np.pi, m), None
+
+
+def flakes(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    severity: float = 0.5,
+    *,
+    count: int | None = None,
+    size: float | None = None,
+    opacity: float | None = None,
+    dark_fraction: float = FLAKE_DARK_FRACTION,
+    edge_fraction: float = FLAKE_EDGE_FRACTION,
+    crack_fraction: float = FLAKE_CRACK_FRACTION,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Emulsion flakes: clusters of small angular chips where the emulsion came off, showing paper
+    white (or dark card), scattered round a spot, lining an edge or strung along a crack.
+
+    ``size`` fixes the flake diameter in px (``FLAKE_SIZE``), ``opacity`` their opacity.
+    """
+    h, w, c = _check(image, severity)
+    n = _count(rng, count, FLAKE_COUNT, severity)
+    if severity == 0 or n == 0:
+        return _untouched(image)
+    unit = _unit(h, w)
+    paper = np.zeros((h, w), np.uint8)
+    card = np.zeros((h, w), np.uint8)
+    rims = np.zeros((h, w), np.uint8)
+    for _ in range(n):
+        layer = card if rng.random() < dark_fraction else paper
+        m = max(_count(rng, None, FLAKE_CLUSTER, severity), 1)
+        diameters = _log_amount(rng, size, FLAKE_SIZE, severity, m) * unit
+        radii = np.maximum(diameters / 2, 0.6)
+        centers, angles, crack = _flake_cluster(
+            rng, h, w, radii, unit, edge_fraction, crack_fraction
+        )
+        polygons = _chips(rng, centers, radii, rng.uniform(1.0, 1.8, m), angles)
+        values = np.round(255.0 * _amount(rng, opacity, FLAKE_OPACITY, severity, m))
+        if crack is not None:
+            crack_w = max(rng.uniform(1.5, 4.0) * unit, 0.6)
+            value = round(float(values.max()) * min(crack_w, 1.0))
+            _stroke(layer, crack, np.full(len(crack) - 1, value), max(round(crack_w), 1))
+        if layer is paper and rng.random() < 0.5:  # the lifted edge of the emulsion casts a rim
+            rim = np.zeros_like(rims)
+            rim_value = round(255.0 * rng.uniform(0.25, 0.6))
+            cv2.polylines(rim, list(_fixed(polygons)), True, rim_value, 1, cv2.LINE_AA, _SHIFT)
+            np.maximum(rims, rim, out=rims)
+        _fill(layer, polygons, values)
+    layers = [_Layer(rims, "darken", _color(GRIME, c))]
+    for fill, ends in ((card, TEAR_CARD), (paper, BOLD_WHITE)):
+        x, y, bw, bh = cv2.boundingRect(fill)
+        if bw and bh:
+            cells = int(np.clip(max(bw, bh) / (16.0 * max(unit, 0.05)), 1, 64))
+            grain = (_noise(rng, bh, bw, cells) - 0.5) * 0.06 + 1.0  # paper texture
+            backing = np.clip(_tone(rng, ends, c) * grain[..., None], 0.0, 1.0)
+            layers.append(_Layer(fill[y : y + bh, x : x + bw], "normal", backing, (y, x)))
+    return _composite(image, layers)
+
+
+def hairs(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    severity: float = 0.5,
+    *,
+    count: int | None = None,
+    width: float | None = None,
+    length: float | None = None,
+    opacity: float | None = None,
+    dark_fraction: float = HAIR_DARK_FRACTION,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hairs and fibres: long thin curly curves, dark or white, lying on the print.
+
+    ``width`` fixes the width in px (``HAIR_WIDTH``), ``length`` the length as a fraction of
+    sqrt(H·W) (``HAIR_LENGTH``), ``opacity`` the opacity (``HAIR_OPACITY``).
+    """
+    h, w, c = _check(image, severity)
+    n = _count(rng, count, HAIR_COUNT, severity)
+    if severity == 0 or n == 0:
+        return _untouched(image)
+    unit = _unit(h, w)
+    step = max(3.0 * unit, 1.5)
+    light = np.zeros((h, w), np.uint8)
+    dark = np.zeros((h, w), np.uint8)
+    for _ in range(n):
+        layer = dark if rng.random() < dark_fraction else light
+        hair_w = max(float(_amount(rng, width, HAIR_WIDTH, severity)) * unit, 0.5)
+        span = float(_amount(rng, length, HAIR_LENGTH, severity)) * math.sqrt(h * w)
+        steps = int(np.clip(span / step, 3, 400))
+        # Curls of radius 8–80 px (at 512²) whose sense changes along the hair, plus jitter.
+        bend = step / (rng.uniform(8.0, 80.0) * max(unit, 0.25))
+        curl = _profile(rng, steps, max(steps // 20, 1), -1.0, 1.0) * bend
+        angles = rng.uniform(0, 2 * np.pi) + np.cumsum(curl + rng.normal(0.0, 0.05, steps))
+        moves = step * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        start = rng.uniform((0, 0), (w, h)) - moves.sum(axis=0) / 2
+        points = np.vstack([start, start + np.cumsum(moves, axis=0)])
+        value = 255.0 * float(_amount(rng, opacity, HAIR_OPACITY, severity)) * min(hair_w, 1.0)
+        _stroke(layer, points, np.full(steps, round(value)), max(round(hair_w), 1))
+    return _composite(
+        image,
+        [
+            _Layer(dark, "darken", _tone(rng, BOLD_BLACK, c)),
+            _Layer(light, "lighten", _tone(rng, BOLD_WHITE, c)),
+        ],
+    )
+
+
+def _draw_grouped(
+    layer: np.ndarray, lines: np.ndarray, values: np.ndarray, widths: np.ndarray
+) -> None:
+    """Draw polylines (n×k×2) with per-line opacity 0..255 and width, one call per distinct pair,
+    fainter ones first; the drawing's strongest value is kept where it overlaps ``layer``."""
+    drawn = np.zeros_like(layer)
+    fixed = _fixed(lines)
+    pairs = np.stack([values, widths], axis=1)
+    for value, width in np.unique(pairs[values > 0], axis=0).tolist():
+        group = fixed[(values == value) & (widths == width)]
+        cv2.polylines(drawn, list(group), False, value, width, cv2.LINE_AA, _SHIFT)
+    np.maximum(layer, drawn, out=layer)
+
+
+def craquelure(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    severity: float = 0.5,
+    *,
+    count: int | None = None,
+    width: float | None = None,
+    cell: float | None = None,
+    opacity: float | None = None,
+    dark_fraction: float = CRAQ_DARK_FRACTION,
+    opaque_fraction: float = CRAQ_OPAQUE_FRACTION,
+    network_fraction: float = CRAQ_NETWORK_FRACTION,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Strong cracks: bright (or dark) forking cracks that widen and narrow, and dense craquelure
+    networks covering a region, fully opaque or blended.
+
+    ``width`` fixes the widest part of a crack in px (``CRAQ_WIDTH``; a network's lines stay
+    below an eighth of its cell), ``cell`` the network cell size in px (``CRAQ_CELL``),
+    ``opacity`` the opacity of every system (else a share ``opaque_fraction`` is opaque).
+    """
+    h, w, c = _check(image, severity)
+    n = _count(rng, count, CRAQ_COUNT, severity)
+    if severity == 0 or n == 0:
+        return _untouched(image)
+    unit = _unit(h, w)
+    size = math.sqrt(h * w)
+    light = np.zeros((h, w), np.uint8)
+    dark = np.zeros((h, w), np.uint8)
+    for _ in range(n):
+        layer = dark if rng.random() < dark_fraction else light
+        if opacity is not None:
+            peak = float(opacity)
+        elif rng.random() < opaque_fraction:
+            peak = 1.0
+        else:
+            peak = float(_amount(rng, None, CRAQ_OPACITY, severity))
+        crack_w = max(float(_log_amount(rng, width, CRAQ_WIDTH, severity)) * unit, 0.7)
+        extent = max(float(_amount(rng, None, CRAQ_EXTENT, severity)) * size, 4.0)
+        center = rng.uniform((0, 0), (w, h))
+        if rng.random() < network_fraction:
+            cell_px = max(float(_amount(rng, cell, CRAQ_CELL, 1.0)) * unit, 4.0)
+            lines = _craquelure(rng, center, extent, cell_px)
+            lines = lines[np.linalg.norm(lines[:, -1] - lines[:, 0], axis=1) < 2.5 * cell_px]
+            spans = min(crack_w, max(cell_px / 8, 0.7)) * rng.choice([0.6, 0.8, 1.0], len(lines))
+            strength = peak * (1.0 if peak == 1.0 else rng.choice([0.8, 1.0], len(lines)))
+            values = np.round(255.0 * strength * np.minimum(spans, 1.0)).astype(int)
+            values = np.broadcast_to(values, len(lines))
+            _draw_grouped(layer, lines, values, np.maximum(np.round(spans), 1).astype(int))
+            continue
+        for points, rank in zip(*_branching(rng, center, extent * 1.5, unit), strict=True):
+            k = len(points) - 1
+            span = crack_w * rank * _profile(rng, k, max(k // 6, 1), 0.35, 1.0)
+            values = np.round(255.0 * peak * np.minimum(span, 1.0)).astype(int)
+            _stroke(layer, points, values, np.maximum(np.round(span), 1).astype(int))
+    return _composite(
+        image,
+        [
+            _Layer(dark, "darken", _tone(rng, BOLD_BLACK, c)),
+            _Layer(light, "lighten", _tone(rng, BOLD_WHITE, c)),
+        ],
+    )
+
+
 DAMAGES: dict[str, DamageFn] = {
     "scratches": scratches,
     "dust": dust,
@@ -764,4 +1171,8 @@ DAMAGES: dict[str, DamageFn] = {
     "folds": folds,
     "stains": stains,
     "tears": tears,
+    "bold_scratches": bold_scratches,
+    "flakes": flakes,
+    "hairs": hairs,
+    "craquelure": craquelure,
 }

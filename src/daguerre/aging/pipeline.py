@@ -113,12 +113,20 @@ class DamageStep:
 
 @dataclass(frozen=True)
 class Preset:
-    """A complete aging recipe: ops before damage, damage, ops after damage."""
+    """A complete aging recipe: ops before damage, damage, ops after damage.
+
+    ``damage_p`` is the probability that a picture gets any structured damage at all (below 1,
+    some pictures come out with photometric aging only and an empty mask).
+    """
 
     name: str
     stages: tuple[Stage, ...]
     damages: tuple[DamageStep, ...] = ()
     finish: tuple[Stage, ...] = ()
+    damage_p: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_probability(f"{self.name} damage", self.damage_p)
 
 
 @dataclass
@@ -299,6 +307,8 @@ PRESETS: dict[str, Preset] = {
         ),
         finish=(_stage(Step("jpeg", 0.7, {"quality": (40, 85)})),),
     ),
+    # No aging at all: a clean photo, which a restorer must hand back as it came
+    "none": Preset("none", stages=()),
     # The unstructured degradation of "Bringing Old Photos Back to Life" (Wan et al., 2020):
     # blur, one of three noises, down-up resampling and JPEG, each with p = 0.7, in random order.
     "bopbtl": Preset(
@@ -324,6 +334,52 @@ PRESETS: dict[str, Preset] = {
         ),
     ),
 }
+
+
+def _all(stages: tuple[Stage, ...], p: float) -> Stage:
+    """The stages of a preset as one stage run with probability ``p``."""
+    return Stage(stages, "each", p)
+
+
+# For the damage detector: photometric aging from none to heavy (one of the presets' chains, 12 %
+# none) and every damage kind, each with its own probability over a wide range of severity, so a
+# picture shows from none to many kinds. 10 % of the pictures get no damage at all (about 14 %
+# with those whose draws came out empty), so the detector also learns to leave clean photos and
+# their scene lines alone.
+PRESETS["varied"] = Preset(
+    "varied",
+    stages=(
+        _stage(
+            _all(PRESETS["light"].stages, 0.3),
+            _all(PRESETS["moderate"].stages, 0.3),
+            _all(PRESETS["heavy"].stages, 0.18),
+            _all(PRESETS["bopbtl"].stages, 0.1),
+            mode="one",
+        ),
+    ),
+    damages=(
+        DamageStep("stains", 0.2, (0.1, 1.0)),
+        DamageStep("folds", 0.12, (0.1, 1.0)),
+        DamageStep("cracks", 0.2, (0.1, 1.0)),
+        DamageStep("craquelure", 0.25, (0.1, 1.0)),
+        DamageStep("flakes", 0.3, (0.1, 1.0)),
+        DamageStep("scratches", 0.35, (0.05, 1.0)),
+        DamageStep("bold_scratches", 0.45, (0.1, 1.0)),
+        DamageStep("hairs", 0.3, (0.1, 1.0)),
+        DamageStep("dust", 0.5, (0.05, 1.0)),
+        DamageStep(
+            "tears", 0.08, (0.1, 0.8), {"corner_fraction": (0.3, 0.9), "dark_fraction": (0.0, 0.6)}
+        ),
+    ),
+    finish=(
+        _stage(
+            _all(_FINISH_SCAN, 0.5),
+            Step("jpeg", 0.25, {"quality": (40, 85)}),
+            mode="one",
+        ),
+    ),
+    damage_p=0.9,
+)
 
 
 class AgingPipeline:
@@ -354,7 +410,8 @@ class AgingPipeline:
         mono = ops.is_neutral(clean)
         aged = _run_stages(self.preset.stages, clean, aging_rng, mono)
         mask = np.zeros(clean.shape[:2], np.float32)
-        if self.damage:
+        damaged = self.preset.damage_p >= 1.0 or damage_rng.random() < self.preset.damage_p
+        if self.damage and damaged:
             for step in self.preset.damages:
                 if damage_rng.random() >= step.p:
                     continue
