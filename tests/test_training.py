@@ -434,3 +434,22 @@ def test_the_header_gives_each_nets_parameter_count(photos: Path, tmp_path: Path
         f"{format_count(card.parameters - frozen)} of them trained; "
         f"d (patch) {format_count(d)} parameters"
     )
+
+
+def test_damage_targets_only_the_damage_that_shows_with_min_contrast() -> None:
+    config = resolve_config(
+        {"recipe": "damage", "model": {"min_contrast": 0.1}, "data": {"undamaged": True}}
+    )
+    recipe = RECIPES["damage"](config)
+    undamaged = torch.full((1, 3, 2, 3), 0.95)
+    damaged = undamaged.clone()
+    damaged[..., 0, 0] = 1.0  # a white flake on a white wall: opaque, but invisible
+    damaged[..., 1, 1] = 0.1  # a dark scratch across it
+    mask = torch.zeros(1, 1, 2, 3)
+    mask[..., 0, 0] = mask[..., 1, 1] = 1.0
+    batch = {"input": damaged, "undamaged": undamaged, "mask": mask}
+    assert recipe.target(batch)[0, 0].tolist() == [[0, 0, 0], [0, 1, 0]]
+    plain = RECIPES["damage"](resolve_config({"recipe": "damage"}))
+    assert plain.target(batch)[0, 0].tolist() == [[1, 0, 0], [0, 1, 0]]
+    with pytest.raises(ConfigError, match=r"data\.undamaged"):
+        RECIPES["damage"](resolve_config({"recipe": "damage", "model": {"min_contrast": 0.1}}))

@@ -1,7 +1,11 @@
 """Damage detection: a U-Net segments scratches, dust, cracks, folds, stains and tears.
 
 Trained on the aging engine's masks: the input is an aged photo, the target the pixels its
-damage ops drew with at least ``model.threshold`` opacity. The loss is class-weighted binary
+damage ops drew with at least ``model.threshold`` opacity. With ``model.min_contrast`` (and
+``data.undamaged``) a pixel is a target only where the damage also changed it by more than that
+much against the same aging without damage: a white flake on a white wall, or a scratch across
+bright sky, is opaque but invisible, and a detector asked to find it learns to fire on any
+bright area. The loss is class-weighted binary
 cross-entropy plus soft Dice, which keeps thin, rare scratches from being ignored. It runs at
 full resolution (no downsampling before the network), so one-pixel scratches survive.
 """
@@ -16,6 +20,7 @@ from torch import nn
 
 from daguerre import metrics
 from daguerre.aging.damage import VISIBLE_OPACITY
+from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe
 
 
@@ -43,6 +48,7 @@ class DamageDetection(Recipe):
                 "out_activation": "none",
             },
             "threshold": VISIBLE_OPACITY,
+            "min_contrast": 0.0,  # needs data.undamaged when above 0
             "pos_weight": 4.0,
             "weights": {"bce": 1.0, "dice": 1.0},
         },
@@ -51,6 +57,9 @@ class DamageDetection(Recipe):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         self.threshold = float(self.model["threshold"])
+        self.min_contrast = float(self.model["min_contrast"])
+        if self.min_contrast > 0 and not config["data"].get("undamaged"):
+            raise ConfigError("model.min_contrast needs data.undamaged: true")
         self.pos_weight = torch.tensor(float(self.model["pos_weight"]))
 
     def build_nets(self) -> dict[str, nn.Module]:
@@ -60,7 +69,12 @@ class DamageDetection(Recipe):
         return {"g": ("g",)}
 
     def target(self, batch: Batch) -> torch.Tensor:
-        return (batch["mask"] > self.threshold).float()
+        """Where damage shows: drawn opaquely enough and, with ``min_contrast``, visibly."""
+        shown = batch["mask"] > self.threshold
+        if self.min_contrast > 0:
+            change = (batch["input"] - batch["undamaged"]).abs().amax(dim=1, keepdim=True)
+            shown &= change > self.min_contrast
+        return shown.float()
 
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
         logits = self.nets["g"](batch["input"]).float()
