@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Train every restoration model of this wave on one lent GPU, in one call of under 9 minutes,
+# and bring back only the exported fp16 weights and their cards.
+#
+# Here, before the call (the data must travel inside the checkout, at most 64 MiB):
+#   bash scripts/train_gpu.sh pack          # writes data/photos/{train,val} at 512 px (ignored)
+# On the device (the `device` tool's run, carry: ["data", ".venv"] or a fresh install):
+#   bash scripts/train_gpu.sh train         # writes $OUT/weights/*.safetensors + *.json
+# A second call (with runs/ carried back) resumes a run that was cut off at its last checkpoint
+# and skips the runs already exported. The minutes add up to 7.5, leaving time to start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+DAGUERRE=${DAGUERRE:-.venv/bin/daguerre}
+DATA=data/photos
+
+pack() {
+  "$PY" - <<'EOF'
+from pathlib import Path
+import cv2
+for split in ("train", "val"):
+    out = Path("data/photos") / split
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(Path("../shared/data/photos", split).iterdir()):
+        image = cv2.imread(str(path))
+        scale = 512 / max(image.shape[:2])
+        if scale < 1:
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        cv2.imwrite(str(out / (path.stem + ".jpg")), image, [cv2.IMWRITE_JPEG_QUALITY, 93])
+EOF
+  du -sh data
+}
+
+# name, config, minutes, overrides: a run in runs/gpu-NAME, exported into $OUT/weights
+run() {
+  local name=$1 config=$2 minutes=$3
+  shift 3
+  local folder=runs/gpu-$name
+  if [[ -f "$folder/exported" ]]; then return; fi
+  if [[ -d "$folder" ]]; then
+    "$DAGUERRE" train --resume "$folder" --device cuda
+  else
+    "$DAGUERRE" train "$config" --run-dir "$folder" --device cuda \
+      --data "$DATA/train" --data "val=$DATA/val" --set train.max_minutes="$minutes" \
+      --set export.dir="$OUT/weights" --set data.workers=6 "$@"
+  fi
+  touch "$folder/exported"
+}
+
+train() {
+  : "${OUT:?OUT must name the folder that comes back}"
+  mkdir -p "$OUT/weights"
+  run restore-damage configs/restore-damage.yaml 2.5 --set train.init=restore-damage \
+    --set train.steps=6000 --set data.batch_size=32
+  run restore-tone configs/restore-tone.yaml 1.5 --set train.init=restore-enhance \
+    --set 'data.preset=[none, light, moderate, heavy, bopbtl]' --set train.steps=4000
+  run restore-enhance configs/restore-enhance.yaml 3.5 \
+    --set train.init="$OUT/weights/restore-enhance.safetensors" --set 'train.freeze=[tone]' \
+    --set 'data.preset=[none, light, moderate, heavy, bopbtl]' --set model.weights.tone=0 \
+    --set model.weights.psnr=0.05 --set model.weights.ssim=0.2 --set train.steps=8000
+}
+
+"${1:?usage: train_gpu.sh pack|train}"
