@@ -462,3 +462,77 @@ def test_restore_commands_default_to_the_pipelines_options(command):
     parameters = inspect.signature(command).parameters
     for option in ("mask_threshold", "max_hole"):
         assert parameters[option].default == getattr(RestoreOptions, option)
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "value", "field"),
+    [
+        ("restore", "--mask-threshold", "1.5", "mask_threshold"),
+        ("restore", "--max-hole", "-1", "max_hole"),
+        ("restore", "--tile", "8", "tile"),
+        ("eval", "--mask-threshold", "1.5", "mask_threshold"),
+        ("eval", "--max-hole", "-1", "max_hole"),
+    ],
+)
+def test_restore_commands_refuse_out_of_range_options_with_the_librarys_check(
+    runner, photos, tmp_path, tiny_models, command, option, value, field
+):
+    where = ["-o", tmp_path / "out"] if command == "restore" else ["--data"]
+    args = ["restore", *where, photos] if command == "eval" else ["restore", photos, *where]
+    result = invoke(runner, *([command] if command == "eval" else []), *args, option, value)
+    assert_clean_exit(result, 2)
+    assert f"{field} must" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+# ----------------------------------------------------------------------------- eval: damage, all
+
+
+def test_eval_restore_with_the_held_out_renderer(runner, photos, tiny_models, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    args = ("eval", "restore", "--data", photos, "--limit", "2", "--damage", "heldout")
+    result = invoke(runner, *args, "--sheet", sheet)
+    assert_clean_exit(result, 0)
+    assert "heldout, held-out renderer, seed 0)" in " ".join(result.output.split())  # title
+    for method in ("input", "classical", "daguerre", "daguerre --finish"):
+        assert f"│ {method} " in result.output
+    assert "damage mask: precision" in result.output and "flagged" in result.output
+    assert imageio.read(sheet).pixels.shape[0] == 2 * 256
+    # the same run again prints the same figures: the renderer is seeded
+    assert invoke(runner, *args, "--sheet", sheet).output == result.output
+
+
+def test_eval_restore_preset_none_and_a_wrong_pairing(runner, photos, tiny_models):
+    result = invoke(runner, "eval", "restore", "--data", photos, "--limit", "1", "--preset", "none")
+    assert_clean_exit(result, 0)
+    assert "│ input " in result.output and " inf " in result.output  # the clean photo itself
+    assert "(no damage drawn)" in result.output
+    for option in (("--damage", "heldout", "--preset", "heavy"), ("--damage", "paint")):
+        result = invoke(runner, "eval", "restore", "--data", photos, *option)
+        assert_clean_exit(result, 2)
+        assert "unknown" in result.output
+
+
+def test_eval_restore_preset_all_prints_one_table(runner, photos, tiny_models, tmp_path):
+    from daguerre.restore.evaluate import EVERY_PRESET
+
+    args = ("eval", "restore", "--data", photos, "--limit", "2", "--preset", "all")
+    result = invoke(runner, *args, "--sheet", tmp_path / "sheet.png")
+    assert_clean_exit(result, 0)
+    rows = {row["preset"]: row for row in eval_rows(result.output)}
+    assert list(rows) == [row for row, _, _ in EVERY_PRESET]
+    assert {"none", "light", "moderate", "heavy", "bopbtl", "heldout"} <= rows.keys()
+    assert rows["none"]["input PSNR / SSIM"] == "inf / 1.0000"
+    assert rows["none"]["mask P / R / IoU"] == "—"
+    precision, recall, iou = map(float, rows["heldout"]["mask P / R / IoU"].split(" / "))
+    assert 0 <= iou <= min(precision, recall) <= 1
+    assert "restoration on 2 photos" in result.output
+    for row in rows:
+        assert imageio.read(tmp_path / f"sheet_{row}.png").pixels.shape[0] == 2 * 256
+
+
+def eval_rows(output: str) -> list[dict[str, str]]:
+    """The rows of the ``--preset all`` table as {column: cell}."""
+    lines = [line.strip() for line in output.splitlines() if line.strip().startswith(("┃", "│"))]
+    header, *rows = [[cell.strip() for cell in line.strip("┃│").split(line[0])] for line in lines]
+    return [dict(zip(header, row, strict=True)) for row in rows]

@@ -22,9 +22,17 @@ import torch
 
 from daguerre import hub, metrics
 from daguerre import image as imageio
+from daguerre.aging import PRESETS
 from daguerre.aging.damage import VISIBLE_OPACITY
 from daguerre.nets import TonedUNet, UNet
-from daguerre.restore import RestoreOptions, RestorePipeline, RestoreResult, classical, restore
+from daguerre.restore import (
+    RestoreOptions,
+    RestorePipeline,
+    RestoreResult,
+    classical,
+    heldout,
+    restore,
+)
 from daguerre.restore import pipeline as pipeline_module
 from daguerre.restore.classical import (
     classical_restore,
@@ -32,7 +40,15 @@ from daguerre.restore.classical import (
     detect_defects,
     inpaint_telea,
 )
-from daguerre.restore.evaluate import Evaluation, aged_samples, evaluate, write_sheet
+from daguerre.restore.evaluate import (
+    EVERY_PRESET,
+    Evaluation,
+    aged_samples,
+    evaluate,
+    evaluate_every,
+    resolve_preset,
+    write_sheet,
+)
 from daguerre.restore.finish import (
     LEVELS_MAX_GAIN,
     WHITE_BALANCE_MAX_GAIN,
@@ -585,6 +601,63 @@ def test_evaluate_and_sheet_refuse_empty_input(weights, tmp_path):
     with pytest.raises(ValueError, match="no rows"):
         write_sheet(Evaluation(), tmp_path / "sheet.png")
     assert not (tmp_path / "sheet.png").exists()
+
+
+def test_evaluate_with_the_held_out_renderer_scores_its_mask(tmp_path):
+    files = [imageio.write(tmp_path / f"p{i}.png", smooth_photo(96, 96, top=0.9)) for i in (0, 1)]
+    samples = list(aged_samples(files, None, 3, damage="heldout"))
+    for index, (_, clean, aged) in enumerate(samples):
+        damaged, mask = heldout.render(clean, 3 + index)
+        np.testing.assert_array_equal(aged.aged, damaged)
+        np.testing.assert_array_equal(aged.mask, mask)
+    result = evaluate(files, seed=3, damage="heldout", pipeline=TruthfulDetector(samples))
+    assert result.summary()["mask"] == pytest.approx({"precision": 1, "recall": 1, "iou": 1})
+    assert result.flagged_fraction() == pytest.approx(
+        np.mean([np.mean(aged.mask > VISIBLE_OPACITY) for _, _, aged in samples])
+    )
+
+
+def test_evaluate_preset_none_keeps_the_photos_clean(tmp_path):
+    files = [imageio.write(tmp_path / "photo.png", smooth_photo(48, 40, top=0.9))]
+    for damage in ("aging", "heldout"):
+        ((_, clean, aged),) = aged_samples(files, "none", 0, damage=damage)
+        np.testing.assert_array_equal(aged.aged, clean)
+        assert not aged.mask.any() and aged.aged is not clean
+    flagging = TruthfulDetector(aged_samples(files, "none", 0))
+    result = evaluate(files, preset="none", pipeline=flagging)
+    assert result.summary()["input"]["psnr"] == np.inf
+    assert result.mask == [] and result.flagged_fraction() == 0.0
+
+
+def test_evaluate_checks_the_preset_against_the_damage(tmp_path):
+    files = [imageio.write(tmp_path / "photo.png", smooth_photo(48, 40))]
+    for preset, damage in (("heavy", "heldout"), ("heldout", "aging"), ("moderate", "paint")):
+        with pytest.raises(ValueError, match="unknown"):
+            evaluate(files, preset=preset, damage=damage, pipeline=TruthfulDetector([]))
+    assert resolve_preset(None, "aging") == "moderate"
+    assert resolve_preset(None, "heldout") == "heldout"
+    assert resolve_preset("none", "heldout") == "none"
+
+
+def test_evaluate_every_has_a_row_per_preset_and_the_held_out_renderer(tmp_path):
+    files = [imageio.write(tmp_path / "photo.png", smooth_photo(48, 40, top=0.9))]
+    calls = []
+
+    def pipeline(aged: np.ndarray) -> RestoreResult:
+        return RestoreResult(image=aged, mask=np.zeros(aged.shape[:2], np.float32))
+
+    results = evaluate_every(
+        files, pipeline=pipeline, progress=lambda *call: calls.append(call), seed=2
+    )
+    aging = [name for name in PRESETS if name != "none"]  # every aging preset, even new ones
+    assert list(results) == ["none", *aging, "heldout"]
+    assert {"light", "moderate", "heavy", "bopbtl"} <= set(PRESETS)
+    assert [row for row, _, _ in EVERY_PRESET] == list(results)
+    assert calls == [(row, 1, 1) for row in results]
+    assert results["none"].summary()["input"]["psnr"] == np.inf
+    assert results["heldout"].summary()["mask"]["recall"] == 0.0  # this pipeline finds nothing
+    with pytest.raises(ValueError, match="every preset"):
+        evaluate_every(files, preset="light", pipeline=pipeline)
 
 
 def test_the_callers_image_is_never_changed_unless_given_away():

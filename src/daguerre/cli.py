@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import typer
@@ -14,6 +14,10 @@ from rich.table import Table
 
 from daguerre import __version__, batch
 from daguerre.image import Image, ImageError
+
+if TYPE_CHECKING:
+    from daguerre.restore import RestorePipeline
+    from daguerre.restore.evaluate import Evaluation
 
 app = typer.Typer(
     name="daguerre",
@@ -240,19 +244,29 @@ TileSize = Annotated[
 
 WeightsDir = Annotated[
     Path | None,
-    typer.Option(help="Folder of restore-* models to use (default: the bundled ones)."),
+    typer.Option(help="Folder of restore-* models to use; a model it lacks is the bundled one."),
 ]
+# ranges are checked by RestoreOptions itself, for the CLI and the Python API alike
 MaskThreshold = Annotated[
-    float, typer.Option(min=0.0, max=1.0, help="Damage probability above which pixels are filled.")
+    float, typer.Option(help="Damage probability above which pixels are filled (0 to 1).")
 ]
 MaxHole = Annotated[
     float,
     typer.Option(
-        min=0.0,
-        max=1.0,
-        help="Largest detected region filled, as a fraction of the picture (1: no limit).",
+        help="Largest detected region filled, as a fraction of the picture (1: no limit)."
     ),
 ]
+
+
+def _restore_pipeline(**options: object) -> RestorePipeline:
+    """The restore pipeline for ``options``; an out-of-range option is an error, exit 2."""
+    from daguerre.restore import RestorePipeline
+
+    try:
+        return RestorePipeline(**options)
+    except ValueError as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
 
 
 @app.command()
@@ -262,10 +276,7 @@ def restore(
     ext: Ext = "auto",
     suffix: Suffix = "",
     device: Device = "cpu",
-    tile: Annotated[
-        int | None,
-        typer.Option(min=64, help="Tile size in pixels (default: from a memory budget)."),
-    ] = None,
+    tile: TileSize = None,
     no_damage: Annotated[
         bool, typer.Option("--no-damage", help="Skip damage detection and inpainting.")
     ] = False,
@@ -303,8 +314,8 @@ def restore(
 ) -> None:
     """Restore old photos: find and fill scratches, dust, cracks and tears, then clean them."""
     from daguerre import image
+    from daguerre.color import preview
     from daguerre.hub import ModelError
-    from daguerre.restore import RestoreOptions, RestorePipeline
 
     user_mask = None
     if mask is not None:
@@ -313,7 +324,7 @@ def restore(
         except ImageError as error:
             console.print(f"[red]error[/red] {escape(str(error))}")
             raise typer.Exit(2) from error
-    options = RestoreOptions(
+    pipeline = _restore_pipeline(
         detect_damage=not no_damage or user_mask is not None,
         enhance=not no_enhance,
         finish=finish,
@@ -325,14 +336,13 @@ def restore(
         tile=tile,
         weights_dir=weights,
     )
-    pipeline = RestorePipeline(options)
     items = _plan(inputs, output, ext, suffix, recursive)
     sources = [item.source for item in items]
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
         # a copy: a small photo's preview is the photo itself, which the pipeline may change
-        before = image.preview(picture.pixels, COMPARE_SIDE).copy() if compare else None
+        before = preview(picture.pixels, COMPARE_SIDE).copy() if compare else None
         # the pixels are not needed again: the pipeline may work on them (one copy fewer)
         result = pipeline(picture.pixels, overwrite=True)
         written = [_write_like(item, picture, result.image, sources)]
@@ -340,7 +350,7 @@ def restore(
         if save_mask and result.mask is not None:
             written.append(_write_mask(item, result.mask, sources))
         if before is not None:
-            sheet = _side_by_side(before, image.preview(result.image, COMPARE_SIDE))
+            sheet = _side_by_side(before, preview(result.image, COMPARE_SIDE))
             written.append(
                 image.write(item.target.with_name(f"{stem}_compare.jpg"), sheet, protect=sources)
             )
@@ -361,11 +371,30 @@ app.add_typer(evaluate_app, name="eval")
 @evaluate_app.command("restore")
 def evaluate_restore(
     data: Annotated[Path, typer.Option(help="Folder of clean photos (they are aged here).")],
-    preset: Annotated[str, typer.Option(help="Aging preset for the inputs.")] = "moderate",
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="An aging preset (light, moderate [default], heavy, bopbtl); with --damage "
+            "heldout a level of the held-out renderer (heldout [default], mild, severe); none "
+            "(clean photos); or all: none, every aging preset and the held-out renderer in one "
+            "table (--damage is then not used)."
+        ),
+    ] = None,
+    damage: Annotated[
+        str,
+        typer.Option(
+            help="aging (the engine the models are trained on) or heldout (a renderer that "
+            "training never sees)."
+        ),
+    ] = "aging",
     seed: Annotated[int, typer.Option(help="Aging seed (image i uses seed + i).")] = 0,
     limit: Annotated[int | None, typer.Option(help="Use at most this many photos.")] = None,
     sheet: Annotated[
-        Path | None, typer.Option(help="Write a before / after / truth sheet (PNG) here.")
+        Path | None,
+        typer.Option(
+            help="Write a before / after / truth sheet (PNG) here; with --preset all one per "
+            "preset, named STEM_PRESET.png."
+        ),
     ] = None,
     no_damage: Annotated[
         bool, typer.Option("--no-damage", help="Evaluate without detection and inpainting.")
@@ -378,57 +407,130 @@ def evaluate_restore(
     """Age clean photos with a fixed seed, restore them, and score input, classical and daguerre.
 
     Reports PSNR / SSIM of the aged input, of the classical baseline (OpenCV non-local means +
-    Telea inpainting of detected thin defects), of the pipeline with and without finishing, and
-    the damage mask's precision / recall / IoU against the damage that shows (opacity > 0.25).
+    Telea inpainting of detected thin defects), of the pipeline with and without finishing, the
+    damage mask's precision / recall / IoU against the damage that shows (opacity > 0.25), and
+    the share of pixels the mask flags (on clean photos, every one a false alarm).
     """
+    from rich.progress import Progress
+
     from daguerre.hub import ModelError
     from daguerre.image import find_images
-    from daguerre.restore import RestorePipeline
-    from daguerre.restore.evaluate import evaluate, write_sheet
+    from daguerre.restore.evaluate import (
+        evaluate,
+        evaluate_every,
+        resolve_preset,
+        write_sheet,
+    )
     from daguerre.restore.finish import finish
 
-    pipeline = RestorePipeline(
+    try:
+        if preset != "all":
+            preset = resolve_preset(preset, damage)
+    except ValueError as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
+    pipeline = _restore_pipeline(
         device=device,
         detect_damage=not no_damage,
         weights_dir=weights,
         mask_threshold=mask_threshold,
         max_hole=max_hole,
     )
+    options = {
+        "seed": seed,
+        "pipeline": pipeline,
+        "extra": {"daguerre --finish": lambda aged, restored: finish(restored)},
+    }
     try:
-        result = evaluate(
-            find_images([data])[:limit],
-            preset=preset,
-            seed=seed,
-            pipeline=pipeline,
-            extra={"daguerre --finish": lambda aged, restored: finish(restored)},
-        )
+        photos = find_images([data])[:limit]
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("evaluating", total=None)
+
+            def report(row: str, done: int, total: int) -> None:
+                progress.update(task, description=row, completed=done, total=total)
+
+            if preset == "all":
+                results = evaluate_every(photos, progress=report, **options)
+            else:
+                results = {
+                    preset: evaluate(
+                        photos,
+                        preset=preset,
+                        damage=damage,
+                        progress=lambda done, total: report(preset, done, total),
+                        **options,
+                    )
+                }
     except (ImageError, ModelError, ValueError) as error:
         console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
-    table = Table(
-        title=f"restoration on {len(result.names)} photos of {escape(str(data))} "
-        f"({preset}, seed {seed})"
-    )
+    if preset == "all":
+        _print_every_preset(results, f"{escape(str(data))} (every preset, seed {seed})")
+    else:
+        renderer = "" if damage == "aging" else ", held-out renderer"
+        _print_evaluation(results[preset], f"{escape(str(data))} ({preset}{renderer}, seed {seed})")
+    if sheet is not None:
+        for row, result in results.items():
+            path = sheet.with_stem(f"{sheet.stem}_{row}") if preset == "all" else sheet
+            try:
+                write_sheet(result, path)
+            except ImageError as error:
+                console.print(f"[red]error[/red] {escape(str(error))}")
+                raise typer.Exit(2) from error
+            console.print(f"sheet → {escape(str(path))}")
+
+
+def _mask_line(result: Evaluation) -> str | None:
+    """The damage mask's scores and the share of pixels it flags, or None without a mask."""
+    summary, flagged = result.summary(), result.flagged_fraction()
+    parts = [f"{key} {value:.3f}" for key, value in summary.get("mask", {}).items()]
+    if flagged is not None:
+        parts.append(f"flagged {100 * flagged:.2f} % of pixels")
+        if "mask" not in summary:
+            parts[-1] += " (no damage drawn)"
+    return ", ".join(parts) or None
+
+
+def _print_evaluation(result: Evaluation, about: str) -> None:
+    """One preset: a row per method, then the damage mask's line."""
+    table = Table(title=f"restoration on {len(result.names)} photos of {about}")
     table.add_column("method")
     table.add_column("PSNR dB", justify="right")
     table.add_column("SSIM", justify="right")
-    summary = result.summary()
-    for method, scores in summary.items():
+    for method, scores in result.summary().items():
         if method != "mask":
             table.add_row(method, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}")
     Console().print(table)
-    if "mask" in summary:
-        scores = summary["mask"]
-        Console().print(
-            "damage mask: " + ", ".join(f"{key} {value:.3f}" for key, value in scores.items())
+    line = _mask_line(result)
+    if line is not None:
+        Console().print(f"damage mask: {line}")
+
+
+def _print_every_preset(results: dict[str, Evaluation], about: str) -> None:
+    """Every preset: a row each, PSNR / SSIM per method and the mask's P / R / IoU."""
+    first = next(iter(results.values()))
+    methods = [method for method in first.summary() if method != "mask"]
+    table = Table(title=f"restoration on {len(first.names)} photos of {about}")
+    table.add_column("preset")
+    for method in methods:
+        table.add_column(f"{method} PSNR / SSIM", justify="right")
+    table.add_column("mask P / R / IoU", justify="right")
+    table.add_column("flagged %", justify="right")
+    for row, result in results.items():
+        summary, flagged = result.summary(), result.flagged_fraction()
+        cells = [f"{summary[m]['psnr']:.2f} / {summary[m]['ssim']:.4f}" for m in methods]
+        mask = summary.get("mask")
+        cells.append(
+            "—"
+            if mask is None
+            else " / ".join(f"{mask[k]:.3f}" for k in ("precision", "recall", "iou"))
         )
-    if sheet is not None:
-        try:
-            write_sheet(result, sheet)
-        except ImageError as error:
-            console.print(f"[red]error[/red] {escape(str(error))}")
-            raise typer.Exit(2) from error
-        console.print(f"sheet → {escape(str(sheet))}")
+        cells.append("—" if flagged is None else f"{100 * flagged:.2f}")
+        table.add_row(row, *cells)
+    out = Console()
+    if not out.is_terminal:  # a log or a pipe: one line per row, however wide
+        out = Console(width=max(out.width, 160))
+    out.print(table)
 
 
 @evaluate_app.command("style")
