@@ -27,7 +27,7 @@ def to_bgr8(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.round(rgb * 255).astype(np.uint8), cv2.COLOR_RGB2BGR)
 
 
-def labelled(tile: np.ndarray, text: str) -> np.ndarray:
+def labeled(tile: np.ndarray, text: str) -> np.ndarray:
     band = np.full((LABEL_HEIGHT, tile.shape[1], 3), 255, np.uint8)
     cv2.putText(band, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
     return np.vstack([band, tile])
@@ -37,14 +37,14 @@ def build(tile: int) -> np.ndarray:
     photo = cv2.resize(data.astronaut(), (tile, tile), interpolation=cv2.INTER_AREA)
     clean = photo.astype(np.float32) / 255.0
     columns = [
-        np.vstack([labelled(to_bgr8(clean), "clean"), labelled(to_bgr8(vintage(clean)), "vintage")])
+        np.vstack([labeled(to_bgr8(clean), "clean"), labeled(to_bgr8(vintage(clean)), "vintage")])
     ]
     for name in PRESETS:
         pipeline = AgingPipeline(name)
         for seed in SEEDS:
             result = pipeline(clean, seed)
-            aged = labelled(to_bgr8(result.aged), f"{name}, seed {seed}")
-            mask = labelled(to_bgr8(result.mask[..., None]), f"{name} mask")
+            aged = labeled(to_bgr8(result.aged), f"{name}, seed {seed}")
+            mask = labeled(to_bgr8(result.mask[..., None]), f"{name} mask")
             columns.append(np.vstack([aged, mask]))
     gap = np.full((columns[0].shape[0], 4, 3), 255, np.uint8)
     return np.hstack([part for column in columns for part in (column, gap)][:-1])

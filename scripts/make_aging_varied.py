@@ -51,7 +51,7 @@ def show_mask(mask: np.ndarray) -> np.ndarray:
     return to_bgr8(shown[..., None])
 
 
-def labelled(tile: np.ndarray, text: str) -> np.ndarray:
+def labeled(tile: np.ndarray, text: str) -> np.ndarray:
     band = np.full((LABEL_HEIGHT, tile.shape[1], 3), 255, np.uint8)
     cv2.putText(band, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
     return np.vstack([band, tile])
@@ -64,7 +64,7 @@ def build(photos: list[Path], side: int, tile: int) -> np.ndarray:
         result = pipeline(load_crop(path, side, tile), seed)
         visible = 100 * float(np.mean(result.mask > VISIBLE_OPACITY))
         pair = np.hstack([to_bgr8(result.aged), show_mask(result.mask)])
-        pairs.append(labelled(pair, f"{path.stem[:28]}, seed {seed}: {visible:.1f} % visible"))
+        pairs.append(labeled(pair, f"{path.stem[:28]}, seed {seed}: {visible:.1f} % visible"))
     blank = np.full_like(pairs[0], 255)
     pairs += [blank] * (-len(pairs) % COLUMNS)
     rows = []

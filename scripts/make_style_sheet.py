@@ -16,7 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from make_aging_gallery import labelled, to_bgr8
+from make_aging_gallery import labeled, to_bgr8
 
 from daguerre import hub
 from daguerre.color import to_rgb
@@ -58,7 +58,7 @@ def compose(columns: list[Column], cell: int) -> np.ndarray:
     parts = []
     for title, top, pictures in columns:
         head = blank if top is None else to_bgr8(fit_long_side(top, cell))
-        cells = [labelled(head, title)]
+        cells = [labeled(head, title)]
         cells += [to_bgr8(fit_long_side(picture, cell)) for picture in pictures]
         parts.append(stack(cells, axis=0))
     return stack(parts, axis=1)

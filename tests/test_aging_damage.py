@@ -140,7 +140,7 @@ def test_tears_remove_pieces_attached_to_the_border(seed):
     assert set(range(1, n)) <= touching
 
 
-def test_tears_fill_with_the_requested_colour():
+def test_tears_fill_with_the_requested_color():
     image = photo()
     out, mask = damage.tears(image, np.random.default_rng(3), 1.0, rim=0, color=(0.1, 0.2, 0.9))
     filled = out[mask == 1.0]
@@ -362,7 +362,7 @@ def test_craquelure_networks_cover_a_region_with_thin_lines():
         assert band_width(mask > 0.5) <= 8.0  # 2-px lines (a cell / 8), not 10 px
 
 
-def test_tears_take_corner_and_colour_choices():
+def test_tears_take_corner_and_color_choices():
     image = photo()
     for seed in range(4):
         out, mask = damage.tears(

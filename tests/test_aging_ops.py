@@ -160,14 +160,14 @@ def test_uneven_exposure_is_a_smooth_gain_field() -> None:
     np.testing.assert_allclose(out[..., 0], out[..., 2], atol=1e-6)  # same gain on every channel
 
 
-def test_vignette_darkens_corners_relative_to_the_centre() -> None:
+def test_vignette_darkens_corners_relative_to_the_center() -> None:
     out = ops.vignette(_gray(0.8), _rng(), strength=0.5, power=2.0, shift_x=0.0, shift_y=0.0)
-    centre = out[28:36, 28:36].mean()
+    center = out[28:36, 28:36].mean()
     corners = np.mean(
         [out[:4, :4].mean(), out[:4, -4:].mean(), out[-4:, :4].mean(), out[-4:, -4:].mean()]
     )
-    assert centre > 0.78
-    assert corners < 0.6 * centre  # gain 0.5 at the very corner
+    assert center > 0.78
+    assert corners < 0.6 * center  # gain 0.5 at the very corner
 
 
 # --------------------------------------------------------------------------- softness
@@ -258,8 +258,8 @@ def test_mono_noise_keeps_black_and_white_pictures_neutral() -> None:
     for name in sorted(ops.MONO_OPS):
         out = ops.OPS[name](neutral, _rng())
         assert ops.is_neutral(out, tol=1e-6), name
-    colour = ops.gaussian_noise(_smooth(), _rng(), sigma=0.05, mono=False)
-    assert not np.allclose(colour[..., 0] - _smooth()[..., 0], colour[..., 1] - _smooth()[..., 1])
+    color = ops.gaussian_noise(_smooth(), _rng(), sigma=0.05, mono=False)
+    assert not np.allclose(color[..., 0] - _smooth()[..., 0], color[..., 1] - _smooth()[..., 1])
 
 
 def test_poisson_noise_grows_with_the_signal() -> None:
@@ -302,7 +302,7 @@ def test_film_grain_size_makes_larger_clumps() -> None:
     assert _laplacian_var(coarse) / coarse.var() < 0.25 * _laplacian_var(fine) / fine.var()
 
 
-def test_colour_film_grain_mixes_independent_layers() -> None:
+def test_color_film_grain_mixes_independent_layers() -> None:
     image = _gray(0.5, 128, 128)
     image[..., 0] = 0.45  # not neutral
     shared = ops.film_grain(image, _rng(), strength=0.05, chroma=0.0) - image

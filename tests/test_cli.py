@@ -51,9 +51,9 @@ def assert_clean_exit(result: Result, code: int) -> None:
 def photos(tmp_path: Path) -> Path:
     """``in/`` with colour, gray, RGBA, 16-bit and JPEG photos, and one in ``in/sub/``."""
     folder = tmp_path / "in"
-    colour = smooth_photo(HEIGHT, WIDTH)
-    colour[12, 4:44] = 1.0  # a white scratch the tiny detector finds
-    imageio.write(folder / "colour.png", colour)
+    color = smooth_photo(HEIGHT, WIDTH)
+    color[12, 4:44] = 1.0  # a white scratch the tiny detector finds
+    imageio.write(folder / "colour.png", color)
     imageio.write(folder / "gray.png", smooth_photo(HEIGHT, WIDTH, 1))
     alpha = np.linspace(0.0, 1.0, WIDTH, dtype=np.float32)[None].repeat(HEIGHT, axis=0)
     imageio.write(folder / "rgba.png", smooth_photo(HEIGHT, WIDTH), alpha=alpha)
@@ -225,12 +225,12 @@ def test_restore_writes_results_masks_and_comparisons(runner, photos, tiny_model
         f"{s}{tail}" for s in stems for tail in (".png", "_mask.png", "_compare.jpg")
     }
 
-    colour = imageio.read(out / "colour.png").pixels
+    color = imageio.read(out / "colour.png").pixels
     original = imageio.read(photos / "colour.png").pixels
     # the thin scratch is filled (by Telea) like the photo around it
     clean = smooth_photo(HEIGHT, WIDTH)
-    np.testing.assert_allclose(colour[11:14, 4:44], clean[11:14, 4:44], atol=0.05)
-    np.testing.assert_array_equal(colour[20:], original[20:])  # the identity enhancer
+    np.testing.assert_allclose(color[11:14, 4:44], clean[11:14, 4:44], atol=0.05)
+    np.testing.assert_array_equal(color[20:], original[20:])  # the identity enhancer
     mask = imageio.read(out / "colour_mask.png").pixels[..., 0]
     assert (mask > 0.5).sum() == 40 and (mask[12, 4:44] > 0.5).all()
 
@@ -239,7 +239,7 @@ def test_restore_writes_results_masks_and_comparisons(runner, photos, tiny_model
     assert compare.pixels.shape == (HEIGHT, 2 * WIDTH + 4, 3)
     # before on the left (the scratch still there), after on the right
     np.testing.assert_allclose(compare.pixels[:, :WIDTH], original, atol=0.06)
-    np.testing.assert_allclose(compare.pixels[:, -WIDTH:], colour, atol=0.06)
+    np.testing.assert_allclose(compare.pixels[:, -WIDTH:], color, atol=0.06)
     assert imageio.read(out / "gray.png").pixels.shape == (HEIGHT, WIDTH, 1)
     assert imageio.read(out / "deep.png").bit_depth == 16
     alpha = imageio.read(out / "rgba.png").alpha

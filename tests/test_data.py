@@ -38,9 +38,9 @@ def write_shapes(folder: Path, count: int, size: tuple[int, int] = (64, 80), see
         ramp = (xs * np.cos(angle) + ys * np.sin(angle)) / (height + width)
         picture = low + (high - low) * ramp[..., None]
         for _ in range(3):
-            centre = (int(rng.integers(width)), int(rng.integers(height)))
+            center = (int(rng.integers(width)), int(rng.integers(height)))
             radius = int(rng.integers(6, height // 2))
-            cv2.circle(picture, centre, radius, rng.uniform(0, 1, 3).tolist(), -1)
+            cv2.circle(picture, center, radius, rng.uniform(0, 1, 3).tolist(), -1)
         picture = cv2.GaussianBlur(picture.astype(np.float32), (0, 0), 1.5)
         image.write(folder / f"shape_{index:02d}.png", np.clip(picture, 0, 1))
     return folder

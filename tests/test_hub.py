@@ -32,7 +32,7 @@ CARD = {
 }
 
 
-def _randomised(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+def _randomized(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Give every parameter and floating buffer seeded, non-trivial values."""
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -45,7 +45,7 @@ def _randomised(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
 
 
 def tiny_unet(norm: str = "instance") -> UNet:
-    return _randomised(UNet(3, 3, base_channels=4, depth=2, norm=norm, max_channels=8))
+    return _randomized(UNet(3, 3, base_channels=4, depth=2, norm=norm, max_channels=8))
 
 
 @pytest.fixture

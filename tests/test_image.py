@@ -39,9 +39,9 @@ def _png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def _png_header_only(width: int, height: int, bit_depth: int = 8, colour_type: int = 2) -> bytes:
+def _png_header_only(width: int, height: int, bit_depth: int = 8, color_type: int = 2) -> bytes:
     """A valid PNG signature + IHDR (correct CRC) + a tiny IDAT: the header lies about the size."""
-    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    ihdr = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + _png_chunk(b"IHDR", ihdr)
@@ -236,7 +236,7 @@ def test_pillow_bomb_guard_is_superseded_by_ours(tmp_path: Path) -> None:
     saved = PILImage.MAX_IMAGE_PIXELS
     for width, height in ((12_000, 10_000), (20_000, 10_000)):
         target = tmp_path / f"scan_{width}.png"
-        target.write_bytes(_png_header_only(width, height, bit_depth=1, colour_type=0))
+        target.write_bytes(_png_header_only(width, height, bit_depth=1, color_type=0))
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             with pytest.raises(ImageError, match="truncated"):

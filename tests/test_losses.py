@@ -105,11 +105,11 @@ def test_adversarial_loss_trains_a_discriminator() -> None:
     real = torch.full((4, 1, 16, 16), 0.8)
     fake = torch.full((4, 1, 16, 16), 0.2)
     before = adv.discriminator(disc(real), disc(fake)).item()
-    optimiser = torch.optim.Adam(disc.parameters(), lr=1e-2)
+    optimizer = torch.optim.Adam(disc.parameters(), lr=1e-2)
     for _ in range(10):
-        optimiser.zero_grad()
+        optimizer.zero_grad()
         adv.discriminator(disc(real), disc(fake)).backward()
-        optimiser.step()
+        optimizer.step()
     assert adv.discriminator(disc(real), disc(fake)).item() < before
 
 

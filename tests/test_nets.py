@@ -253,7 +253,7 @@ def test_records_spec_refuses_what_it_cannot_record() -> None:
         Renamed()
 
 
-def test_initialisation_is_seeded() -> None:
+def test_initialization_is_seeded() -> None:
     torch.manual_seed(3)
     first = UNet(base_channels=8, depth=2).state_dict()
     torch.manual_seed(3)

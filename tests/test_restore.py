@@ -167,8 +167,8 @@ def test_black_and_white_scan_stays_neutral(random_weights):
     np.testing.assert_array_equal(restored[..., 0], restored[..., 1])
     np.testing.assert_array_equal(restored[..., 0], restored[..., 2])
     # ...whereas a colour photo keeps its colour through the same network
-    coloured = pipeline(smooth_photo(32, 40, 3)).image
-    assert np.abs(coloured[..., 0] - coloured[..., 2]).max() > 0.05
+    colored = pipeline(smooth_photo(32, 40, 3)).image
+    assert np.abs(colored[..., 0] - colored[..., 2]).max() > 0.05
 
 
 def test_a_sepia_print_comes_back_neutral(random_weights):
@@ -184,8 +184,8 @@ def test_the_caller_decides_whether_a_photo_comes_back_neutral(random_weights):
     kept = RestorePipeline(models=random_weights, monochrome=False)(sepia).image
     assert np.abs(kept[..., 0] - kept[..., 2]).max() > 0.05
     neutral = RestorePipeline(models=random_weights, monochrome=True)
-    coloured = neutral(smooth_photo(32, 40, 3)).image
-    np.testing.assert_array_equal(coloured[..., 0], coloured[..., 2])
+    colored = neutral(smooth_photo(32, 40, 3)).image
+    np.testing.assert_array_equal(colored[..., 0], colored[..., 2])
     one_channel = RestorePipeline(models=random_weights, monochrome=False)(gray).image
     assert one_channel.shape == gray.shape
 
@@ -505,7 +505,7 @@ def _gray_world(seed: int = 0) -> np.ndarray:
     return (pixels - pixels.mean(axis=(0, 1)) + 0.5).astype(np.float32)
 
 
-def test_white_balance_neutralises_a_colour_cast():
+def test_white_balance_neutralizes_a_color_cast():
     cast = _gray_world() * np.array([1.12, 1.0, 0.9], np.float32)
     balanced = white_balance(cast)
     means = balanced.mean(axis=(0, 1))

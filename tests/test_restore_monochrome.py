@@ -28,11 +28,11 @@ def test_looks_gray_tells_black_and_white_from_sepia(rng: np.random.Generator) -
     assert looks_gray(cv2.imdecode(buffer[1], cv2.IMREAD_COLOR).astype(np.float32) / 255)
     for tint in ([1.07, 0.95, 0.80], [1.03, 1.0, 0.95]):  # strong and slight sepia
         assert not looks_gray(np.clip(bw * np.array(tint, dtype=np.float32), 0, 1))
-    colour = rng.random((64, 64, 3), dtype=np.float32)
-    assert not looks_gray(colour)
+    color = rng.random((64, 64, 3), dtype=np.float32)
+    assert not looks_gray(color)
 
 
-def test_looks_toned_finds_sepia_and_cyanotype_prints_not_colour_photos(
+def test_looks_toned_finds_sepia_and_cyanotype_prints_not_color_photos(
     rng: np.random.Generator,
 ) -> None:
     luma = cv2.GaussianBlur(rng.random((120, 160), dtype=np.float32), (0, 0), 4)[..., None]
@@ -41,8 +41,8 @@ def test_looks_toned_finds_sepia_and_cyanotype_prints_not_colour_photos(
         toned = np.clip(bw * np.array(tint, dtype=np.float32), 0, 1)
         assert looks_toned(toned) and not looks_gray(toned)
     blobs = cv2.GaussianBlur(rng.random((120, 160, 3), dtype=np.float32), (0, 0), 6)
-    colour = np.clip(0.5 + 4.0 * (blobs - blobs.mean()), 0, 1)  # several hues
-    assert not looks_toned(colour)
+    color = np.clip(0.5 + 4.0 * (blobs - blobs.mean()), 0, 1)  # several hues
+    assert not looks_toned(color)
     assert not looks_toned(luma)  # one channel: gray, not toned
 
 

@@ -40,8 +40,8 @@ def stripes(height: int, width: int, seed: int = 0) -> np.ndarray:
         x, y = int(rng.integers(width)), int(rng.integers(height))
         angle = rng.uniform(0, np.pi)
         dx, dy = int(5 * np.cos(angle)), int(5 * np.sin(angle))
-        colour = rng.choice([(0.1, 0.2, 0.7), (0.9, 0.8, 0.1), (0.05, 0.05, 0.1)])
-        cv2.line(canvas, (x - dx, y - dy), (x + dx, y + dy), tuple(float(c) for c in colour), 2)
+        color = rng.choice([(0.1, 0.2, 0.7), (0.9, 0.8, 0.1), (0.05, 0.05, 0.1)])
+        cv2.line(canvas, (x - dx, y - dy), (x + dx, y + dy), tuple(float(c) for c in color), 2)
     return canvas
 
 
@@ -51,8 +51,8 @@ def smooth_photo(height: int = 48, width: int = 64, seed: int = 1) -> np.ndarray
     xs = np.arange(width, dtype=np.float32)[None, :, None].repeat(height, axis=0)
     picture = 0.2 + 0.6 * (xs / width) * np.array([1.0, 0.5, 0.2], np.float32)
     for _ in range(3):
-        centre = (int(rng.integers(width)), int(rng.integers(height)))
-        cv2.circle(picture, centre, int(rng.integers(6, 20)), rng.uniform(0, 1, 3).tolist(), -1)
+        center = (int(rng.integers(width)), int(rng.integers(height)))
+        cv2.circle(picture, center, int(rng.integers(6, 20)), rng.uniform(0, 1, 3).tolist(), -1)
     return np.clip(cv2.GaussianBlur(picture, (0, 0), 1.5), 0.0, 1.0)
 
 
@@ -280,7 +280,7 @@ def test_preserve_colors_keeps_the_chroma(
     np.testing.assert_allclose(lab_out[..., 0], lab_plain[..., 0], atol=1.0)
 
 
-def test_a_gray_photo_takes_the_style_colours_unless_preserved(trained: Path) -> None:
+def test_a_gray_photo_takes_the_style_colors_unless_preserved(trained: Path) -> None:
     gray = smooth_photo().mean(axis=2, keepdims=True)
     assert stylize(gray, trained).shape == (*gray.shape[:2], 3)
     kept = stylize(gray, trained, preserve_colors=True)

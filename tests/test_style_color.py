@@ -76,7 +76,7 @@ def test_histogram_match_makes_channel_cdfs_match(image, style):
 
 @pytest.mark.parametrize("regrain", [True, False])
 @pytest.mark.parametrize("sample", [1 << 16, 700])
-def test_sliced_ot_moves_the_colour_cloud_onto_the_style(image, style, regrain, sample):
+def test_sliced_ot_moves_the_color_cloud_onto_the_style(image, style, regrain, sample):
     out = sliced_ot_transfer(image, style, sample=sample, regrain=regrain)
     assert out.shape == image.shape and out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 1.0
@@ -130,7 +130,7 @@ def test_gray_style_makes_an_rgb_image_neutral(transfer, image, style):
 
 
 @pytest.mark.parametrize("transfer", TRANSFERS)
-def test_flat_image_becomes_one_colour_of_the_style(transfer, style):
+def test_flat_image_becomes_one_color_of_the_style(transfer, style):
     flat = np.full((16, 16, 3), 0.4, np.float32)
     out = transfer(flat, style)
     assert np.isfinite(out).all()
@@ -160,9 +160,9 @@ def test_preserve_colors_with_gray_inputs(image):
     as_gray = preserve_colors(stylized, gray)
     assert as_gray.shape == gray.shape
     np.testing.assert_allclose(rgb_to_lab(as_gray)[..., 0], rgb_to_lab(stylized)[..., 0], atol=0.5)
-    coloured = preserve_colors(stylized.mean(axis=2, keepdims=True), image)
-    assert coloured.shape == image.shape
-    np.testing.assert_allclose(lab_points(coloured)[:, 1:], lab_points(image)[:, 1:], atol=0.5)
+    colored = preserve_colors(stylized.mean(axis=2, keepdims=True), image)
+    assert colored.shape == image.shape
+    np.testing.assert_allclose(lab_points(colored)[:, 1:], lab_points(image)[:, 1:], atol=0.5)
 
 
 def test_preserve_colors_rejects_different_sizes(image, style):
@@ -201,7 +201,7 @@ def test_blend_rejects_shape_mismatch(image):
         blend(image, image.mean(axis=2, keepdims=True), 0.5)
 
 
-def test_histogram_match_sends_each_flat_colour_to_the_mean_of_its_share_of_the_style(style):
+def test_histogram_match_sends_each_flat_color_to_the_mean_of_its_share_of_the_style(style):
     """Ties: each of two flat halves takes the mean of its half of every style channel."""
     lab = np.zeros((20, 20, 3), np.float32)
     lab[:, :10] = (40, 5, -5)

@@ -96,14 +96,14 @@ def test_painting_is_found_by_card_then_by_name(
     assert str(styles / "starry_night.jpg") in str(error.value)
 
 
-def test_edge_ssim_keeps_drawing_not_colour() -> None:
+def test_edge_ssim_keeps_drawing_not_color() -> None:
     photo = smooth_photo(40, 48)
     assert edge_ssim(photo, photo) == pytest.approx(1.0)
     assert edge_ssim(np.zeros_like(photo), np.zeros_like(photo)) == pytest.approx(1.0)
-    recoloured = photo[..., ::-1].copy()  # other colours, nearly the same edges
+    recolored = photo[..., ::-1].copy()  # other colours, nearly the same edges
     moved = np.roll(photo, 9, axis=1)
-    assert edge_ssim(moved, photo) < edge_ssim(recoloured, photo) < 1.0
-    assert edge_ssim(recoloured, photo) > 0.7
+    assert edge_ssim(moved, photo) < edge_ssim(recolored, photo) < 1.0
+    assert edge_ssim(recolored, photo) > 0.7
 
 
 def test_evaluate_scores_each_method_of_each_model(

@@ -75,8 +75,8 @@ def _plan(
 
 
 def _finish(report: batch.BatchReport, verb: str, output: Path) -> None:
-    colour = "green" if report.ok else "yellow"
-    console.print(f"[{colour}]{batch.summary(report, verb)}[/{colour}] → {escape(str(output))}")
+    color = "green" if report.ok else "yellow"
+    console.print(f"[{color}]{batch.summary(report, verb)}[/{color}] → {escape(str(output))}")
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -180,7 +180,7 @@ def random_crop(
     return region.astype(np.float32) / 255
 
 
-def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+def center_crop(image: np.ndarray, size: int) -> np.ndarray:
     """The central ``size``² square as float32 in [0, 1] (small images are enlarged)."""
     height, width = image.shape[:2]
     side = min(size, height, width)
@@ -368,17 +368,17 @@ def aging_validation(
     """Fixed pairs: the centre crop of each image, aged once with a seed per image."""
     aging = Aging(preset, damage=damage, undamaged=undamaged, shrink=shrink)
     return [
-        aging(centre_crop(image, crop), sample_rng(seed, VALIDATION_STREAM, index))
+        aging(center_crop(image, crop), sample_rng(seed, VALIDATION_STREAM, index))
         for index, image in enumerate(images.images)
     ]
 
 
-def centre_validation(crop: int, **folders: ImageCache) -> list[Sample]:
+def center_validation(crop: int, **folders: ImageCache) -> list[Sample]:
     """Centre crops under the given names, one sample per image (smaller folders cycle)."""
     count = max(len(cache) for cache in folders.values())
     return [
         {
-            name: to_chw(centre_crop(cache.images[index % len(cache)], crop))
+            name: to_chw(center_crop(cache.images[index % len(cache)], crop))
             for name, cache in folders.items()
         }
         for index in range(count)
@@ -466,7 +466,7 @@ def _build_unpaired(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     train_b = _load(cfg, "train_b")
     return DataBundle(
         UnpairedDataset(train_a, train_b, **_crop_options(cfg, seed)),
-        centre_validation(cfg["val_crop"], a=val_a),
+        center_validation(cfg["val_crop"], a=val_a),
         {
             "train_a": str(train_a.folder),
             "train_b": str(train_b.folder),
@@ -479,7 +479,7 @@ def _build_folder(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     train, val = _train_and_val(cfg, "train", "val", seed)
     return DataBundle(
         FolderDataset(train, **_crop_options(cfg, seed)),
-        centre_validation(cfg["val_crop"], image=val),
+        center_validation(cfg["val_crop"], image=val),
         {"train": str(train.folder), "val": _describe(train, val)},
     )
 

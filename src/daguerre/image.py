@@ -268,7 +268,7 @@ def _decode_pillow(
     if mode in ("I;16", "I;16B", "I;16L", "I;16N") or (mode == "I" and _fits_16_bits(pil)):
         gray = _unit_floats(np.asarray(pil), 65535)[..., None]
         return _icc_to_srgb_array(gray, icc, path), None, 16
-    pil = _normalise_mode(pil, path)
+    pil = _normalize_mode(pil, path)
     alpha = None
     if pil.mode in ("LA", "RGBA"):
         alpha = _unit_floats(np.asarray(pil.getchannel("A")), 255)
@@ -286,7 +286,7 @@ def _fits_16_bits(pil: PILImage.Image) -> bool:
     return low >= 0 and high <= 65535
 
 
-def _normalise_mode(pil: PILImage.Image, path: Path) -> PILImage.Image:
+def _normalize_mode(pil: PILImage.Image, path: Path) -> PILImage.Image:
     """Reduce Pillow's many modes to L, LA, RGB, RGBA or CMYK, turning transparency into alpha."""
     mode = pil.mode
     transparent = "transparency" in pil.info
@@ -507,7 +507,7 @@ def _checked_arrays(
     return pixels, alpha
 
 
-def _quantise(array: np.ndarray, depth: int, rows: int = 256) -> np.ndarray:
+def _quantize(array: np.ndarray, depth: int, rows: int = 256) -> np.ndarray:
     """Round (not truncate) [0, 1] floats to 8- or 16-bit integers, ``rows`` at a time (the
     float scratch of a 100-megapixel scan would otherwise be several gigabytes)."""
     peak, dtype = (65535, np.uint16) if depth == 16 else (255, np.uint8)
@@ -520,9 +520,9 @@ def _quantise(array: np.ndarray, depth: int, rows: int = 256) -> np.ndarray:
 
 def _encode_8(fmt: str, pixels: np.ndarray, alpha: np.ndarray | None, quality: int) -> bytes:
     """Encode through Pillow (L, LA, RGB or RGBA)."""
-    planes = [_quantise(pixels, 8)]
+    planes = [_quantize(pixels, 8)]
     if alpha is not None:
-        planes.append(_quantise(alpha, 8)[..., None])
+        planes.append(_quantize(alpha, 8)[..., None])
     array = np.concatenate(planes, axis=2)
     if fmt == "WEBP" and pixels.shape[2] == 1:  # WebP stores colour only
         array = np.concatenate([array[..., :1]] * 3 + [array[..., 1:]], axis=2)
@@ -539,12 +539,12 @@ def _encode_8(fmt: str, pixels: np.ndarray, alpha: np.ndarray | None, quality: i
 
 def _encode_16(path: Path, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None) -> bytes:
     """Encode 16-bit PNG/TIFF through OpenCV (channels in BGR(A) order)."""
-    array = _quantise(pixels, 16)
+    array = _quantize(pixels, 16)
     if alpha is not None:
         if array.shape[2] == 1:
             warnings.warn(f"{path}: 16-bit gray+alpha is stored as RGBA", stacklevel=3)
             array = np.repeat(array, 3, axis=2)
-        array = np.concatenate([array, _quantise(alpha, 16)[..., None]], axis=2)
+        array = np.concatenate([array, _quantize(alpha, 16)[..., None]], axis=2)
     if array.shape[2] >= 3:
         array = array[..., [2, 1, 0, 3][: array.shape[2]]]
     suffix, params = (

@@ -38,7 +38,7 @@ EVERY_PRESET: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def centre_crop(pixels: np.ndarray, size: int = CROP) -> np.ndarray:
+def center_crop(pixels: np.ndarray, size: int = CROP) -> np.ndarray:
     """The central ``size``×``size`` square (or the whole side where the image is smaller)."""
     height, width = pixels.shape[:2]
     top, left = max(0, (height - size) // 2), max(0, (width - size) // 2)
@@ -72,7 +72,7 @@ def aged_samples(
     preset = resolve_preset(preset, damage)
     aging = AgingPipeline(preset) if damage == "aging" and preset != NO_DAMAGE else None
     for index, path in enumerate(files):
-        clean = to_rgb(centre_crop(imageio.read(path).pixels))
+        clean = to_rgb(center_crop(imageio.read(path).pixels))
         if aging is not None:
             yield path, clean, aging(clean, seed + index)
         elif preset == NO_DAMAGE:

@@ -36,14 +36,14 @@ class Canvas:
         self.channels = clean.shape[2]
 
     def paint(
-        self, top: int, left: int, coverage: np.ndarray, colour: np.ndarray, opacity: float
+        self, top: int, left: int, coverage: np.ndarray, color: np.ndarray, opacity: float
     ) -> None:
         """Blend ``colour`` over the window at (top, left) with ``coverage × opacity``."""
         alpha = (np.clip(coverage, 0.0, 1.0) * opacity).astype(np.float32)
         rows = slice(top, top + alpha.shape[0])
         cols = slice(left, left + alpha.shape[1])
         window = self.image[rows, cols]
-        window += alpha[..., None] * (colour.astype(np.float32) - window)
+        window += alpha[..., None] * (color.astype(np.float32) - window)
         mask = self.mask[rows, cols]
         mask += alpha * (1.0 - mask)
 
@@ -102,17 +102,17 @@ def draw_stroke(
     canvas: Canvas,
     points: Points,
     widths: np.ndarray | float,
-    colour: np.ndarray,
+    color: np.ndarray,
     opacity: float,
 ) -> None:
     """Draw a polyline of the given width(s) in ``colour`` at ``opacity``."""
     drawn = stroke_coverage(canvas, points, widths)
     if drawn is not None:
-        canvas.paint(drawn[0], drawn[1], drawn[2], colour, opacity)
+        canvas.paint(drawn[0], drawn[1], drawn[2], color, opacity)
 
 
 def draw_blob(
-    canvas: Canvas, x: float, y: float, radius: float, colour: np.ndarray, opacity: float, rng: Rng
+    canvas: Canvas, x: float, y: float, radius: float, color: np.ndarray, opacity: float, rng: Rng
 ) -> None:
     """An irregular disc: its radius wavers with the angle by a few low harmonics."""
     box = _window(canvas, x, y, x, y, radius * 1.5 + 2)
@@ -124,13 +124,13 @@ def draw_blob(
     for harmonic in (2, 3, 5):
         wobble += rng.uniform(0, 0.15) * np.cos(harmonic * angle + rng.uniform(0, 2 * np.pi))
     distance = np.hypot(xs - x, ys - y)
-    canvas.paint(top, left, np.clip(radius * wobble + 0.5 - distance, 0, 1), colour, opacity)
+    canvas.paint(top, left, np.clip(radius * wobble + 0.5 - distance, 0, 1), color, opacity)
 
 
 # ----------------------------------------------------------------------------- colours and paths
 
 
-def _colour(canvas: Canvas, rng: Rng, bright: bool) -> np.ndarray:
+def _color(canvas: Canvas, rng: Rng, bright: bool) -> np.ndarray:
     """A paper-white (slightly warm) or near-black colour for one piece of damage."""
     value = rng.uniform(0.86, 1.0) if bright else rng.uniform(0.0, 0.18)
     if canvas.channels == 1:
@@ -184,7 +184,7 @@ def scratches(canvas: Canvas, rng: Rng, density: float) -> None:
             1.0, np.minimum(np.arange(len(points) - 1), np.arange(len(points) - 1)[::-1]) / 3 + 0.5
         )
         draw_stroke(
-            canvas, points, width * taper, _colour(canvas, rng, rng.random() < 0.65), _opacity(rng)
+            canvas, points, width * taper, _color(canvas, rng, rng.random() < 0.65), _opacity(rng)
         )
     for _ in range(rng.poisson(1.5 * density * canvas.width / 512)):  # film scratches
         x = rng.uniform(0, canvas.width)
@@ -193,9 +193,9 @@ def scratches(canvas: Canvas, rng: Rng, density: float) -> None:
         ys = np.linspace(y0, y1, max(2, int((y1 - y0) / 6)))
         wander = rng.uniform(0.5, 3.0) * np.sin(ys / rng.uniform(40, 200) + rng.uniform(0, 6))
         points = np.stack([x + wander + rng.uniform(-0.02, 0.02) * (ys - y0), ys], axis=1)
-        colour, width = _colour(canvas, rng, rng.random() < 0.8), rng.uniform(1.0, 3.0)
+        color, width = _color(canvas, rng, rng.random() < 0.8), rng.uniform(1.0, 3.0)
         for run in _broken(rng, len(points) - 1, gap=0.3):
-            draw_stroke(canvas, points[run], width, colour, float(rng.uniform(0.5, 1.0)))
+            draw_stroke(canvas, points[run], width, color, float(rng.uniform(0.5, 1.0)))
 
 
 def dust(canvas: Canvas, rng: Rng, density: float) -> None:
@@ -204,13 +204,13 @@ def dust(canvas: Canvas, rng: Rng, density: float) -> None:
     for _ in range(rng.poisson(45 * density * area)):
         x, y = rng.uniform([0, 0], [canvas.width, canvas.height])
         radius = rng.uniform(0.6, 1.8)
-        colour = _colour(canvas, rng, rng.random() < 0.6)
-        draw_blob(canvas, x, y, radius, colour, float(rng.uniform(0.6, 1.0)), rng)
+        color = _color(canvas, rng, rng.random() < 0.6)
+        draw_blob(canvas, x, y, radius, color, float(rng.uniform(0.6, 1.0)), rng)
     for _ in range(rng.poisson(7 * density * area)):
         x, y = rng.uniform([0, 0], [canvas.width, canvas.height])
         radius = rng.uniform(2.0, 8.0)
         draw_blob(
-            canvas, x, y, radius, _colour(canvas, rng, rng.random() < 0.6), _opacity(rng), rng
+            canvas, x, y, radius, _color(canvas, rng, rng.random() < 0.6), _opacity(rng), rng
         )
 
 
@@ -218,7 +218,7 @@ def cracks(canvas: Canvas, rng: Rng, density: float) -> None:
     """Random-walk crack networks that branch and change width, bright or dark."""
     area = canvas.height * canvas.width / 512**2
     for _ in range(rng.poisson(1.3 * density * area)):
-        colour, opacity = _colour(canvas, rng, rng.random() < 0.5), float(rng.uniform(0.7, 1.0))
+        color, opacity = _color(canvas, rng, rng.random() < 0.5), float(rng.uniform(0.7, 1.0))
         start = rng.uniform([0, 0], [canvas.width, canvas.height])
         budget = rng.uniform(0.5, 1.5) * max(canvas.height, canvas.width)
         heading = rng.uniform(0, 2 * np.pi)
@@ -243,7 +243,7 @@ def cracks(canvas: Canvas, rng: Rng, density: float) -> None:
                 if rng.random() < 0.008:
                     break
             if len(points) > 1:
-                draw_stroke(canvas, np.array(points), np.array(widths), colour, opacity)
+                draw_stroke(canvas, np.array(points), np.array(widths), color, opacity)
 
 
 def hairs(canvas: Canvas, rng: Rng, density: float) -> None:
@@ -258,9 +258,9 @@ def hairs(canvas: Canvas, rng: Rng, density: float) -> None:
             angle += curl
             point = point + 2 * np.array([np.cos(angle), np.sin(angle)])
             points.append(point)
-        colour = _colour(canvas, rng, rng.random() < 0.3)
+        color = _color(canvas, rng, rng.random() < 0.3)
         draw_stroke(
-            canvas, np.array(points), rng.uniform(0.7, 1.6), colour, float(rng.uniform(0.6, 1.0))
+            canvas, np.array(points), rng.uniform(0.7, 1.6), color, float(rng.uniform(0.6, 1.0))
         )
 
 
@@ -292,12 +292,12 @@ def fold(canvas: Canvas, rng: Rng, density: float) -> None:
         canvas,
         shadow,
         rng.uniform(2.0, 5.0),
-        _colour(canvas, rng, False),
+        _color(canvas, rng, False),
         float(rng.uniform(0.3, 0.6)),
     )
-    colour = _colour(canvas, rng, True)
+    color = _color(canvas, rng, True)
     for run in _broken(rng, count - 1, gap=0.5):
-        draw_stroke(canvas, line[run], bright_width, colour, float(rng.uniform(0.6, 1.0)))
+        draw_stroke(canvas, line[run], bright_width, color, float(rng.uniform(0.6, 1.0)))
 
 
 def torn_corner(canvas: Canvas, rng: Rng, density: float) -> None:
@@ -320,11 +320,11 @@ def torn_corner(canvas: Canvas, rng: Rng, density: float) -> None:
     cv2.fillPoly(fill, [np.round(polygon * 16).astype(np.int32)], 255, cv2.LINE_AA, shift=4)
     if rng.random() < 0.6:  # the white paper behind the print
         paper = rng.uniform(0.88, 0.97) * np.array([1.0, 0.98, 0.92])
-        colour = np.full(1, paper.mean()) if canvas.channels == 1 else paper
+        color = np.full(1, paper.mean()) if canvas.channels == 1 else paper
     else:
-        colour = _colour(canvas, rng, False)
-    canvas.paint(0, 0, fill.astype(np.float32) / 255, colour.astype(np.float32), 1.0)
-    fibres = _colour(canvas, rng, True)  # the torn paper's lighter fibres along the edge
+        color = _color(canvas, rng, False)
+    canvas.paint(0, 0, fill.astype(np.float32) / 255, color.astype(np.float32), 1.0)
+    fibres = _color(canvas, rng, True)  # the torn paper's lighter fibres along the edge
     draw_stroke(canvas, edge, rng.uniform(0.8, 1.6), fibres, 0.8)
 
 
@@ -349,15 +349,15 @@ def degrade(image: np.ndarray, rng: Rng) -> np.ndarray:
     np.clip(image, 0, 1, out=image)
     if rng.random() < 0.6:
         quality = int(rng.integers(40, 91))
-        colour = image.shape[2] == 3
+        color = image.shape[2] == 3
         pixels = np.round(image * 255).astype(np.uint8)
         # OpenCV encodes BGR, or a plain H×W gray picture
-        pixels = np.ascontiguousarray(pixels[..., ::-1] if colour else pixels[..., 0])
+        pixels = np.ascontiguousarray(pixels[..., ::-1] if color else pixels[..., 0])
         ok, encoded = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if not ok:
             raise RuntimeError("OpenCV could not encode the JPEG")
-        decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE)
-        if colour:
+        decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR if color else cv2.IMREAD_GRAYSCALE)
+        if color:
             decoded = decoded[..., ::-1]
         image = (decoded.astype(np.float32) / 255).reshape(image.shape)
     return image

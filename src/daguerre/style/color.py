@@ -274,10 +274,10 @@ def sliced_ot_transfer(
     flat = source.reshape(-1, channels)
     result = np.empty_like(flat)
     for start in range(0, len(flat), _CHUNK):
-        colours = flat[start : start + _CHUNK].T.astype(np.float64)
+        colors = flat[start : start + _CHUNK].T.astype(np.float64)
         for change, maps in steps:
-            colours = _transport_step(colours, change, maps)
-        result[start : start + _CHUNK] = (frame @ colours).T
+            colors = _transport_step(colors, change, maps)
+        result[start : start + _CHUNK] = (frame @ colors).T
     moved = result.reshape(height, width, channels)
     return _from_lab(_regrain(source, moved) if regrain else moved)
 

@@ -184,7 +184,7 @@ def evaluate(
         painting = read_painting(sources[name], side if isinstance(side, int) else STYLE_SIZE)
         objective = StyleObjective(to_tensor(painting).to(device), kind="gram", seed=0)
         fast = stylizers[name]
-        colour = Stylizer(painting, method="color")
+        color = Stylizer(painting, method="color")
         fast(photos[0][:WARM_UP, :WARM_UP])  # first-call set-up is not the model's speed
         seconds = megapixels = 0.0
         rows: dict[str, list[Scores]] = {method: [] for method in METHODS}
@@ -193,7 +193,7 @@ def evaluate(
             output = fast(photo)
             seconds += time.perf_counter() - start
             megapixels += photo.shape[0] * photo.shape[1] / 1e6
-            pictures = dict(zip(METHODS, (photo, colour(photo), output), strict=True))
+            pictures = dict(zip(METHODS, (photo, color(photo), output), strict=True))
             for method, picture in pictures.items():
                 rows[method].append(_score(objective, picture, photo, device))
             done += 1

@@ -55,7 +55,7 @@ def luminance(x: torch.Tensor) -> torch.Tensor:
     return (x * weights).sum(dim=1, keepdim=True)
 
 
-def _standardise(y: torch.Tensor) -> torch.Tensor:
+def _standardize(y: torch.Tensor) -> torch.Tensor:
     """Each image shifted and scaled to zero mean and unit standard deviation."""
     mean = y.mean(dim=(1, 2, 3), keepdim=True)
     std = y.std(dim=(1, 2, 3), keepdim=True, unbiased=False)
@@ -84,7 +84,7 @@ def structure_loss(
     """
     if a.shape[-2:] != b.shape[-2:]:
         raise ValueError(f"structure_loss needs equal sizes, got {a.shape[-2:]} and {b.shape[-2:]}")
-    ya, yb = _standardise(luminance(a)), _standardise(luminance(b))
+    ya, yb = _standardize(luminance(a)), _standardize(luminance(b))
     smallest = min(a.shape[-2:])
     terms = []
     for scale in edge_scales:

@@ -129,13 +129,13 @@ def optimize(
             start = photo + F.interpolate(change, size=size, mode="bilinear", align_corners=False)
         pixels = start.clamp(0.0, 1.0).requires_grad_(True)
         objective = StyleObjective(to_tensor(style_array).to(device), kind=kind, seed=seed)
-        optimiser = torch.optim.Adam([pixels], lr=lr)
+        optimizer = torch.optim.Adam([pixels], lr=lr)
         for _ in range(count):
             terms = objective.terms(pixels, photo, generator)
             loss = weighted_sum(terms, chosen)
-            optimiser.zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            optimiser.step()
+            optimizer.step()
             with torch.no_grad():
                 pixels.clamp_(0.0, 1.0)
             history.append(

@@ -303,8 +303,8 @@ def _check_values(config: Config) -> None:
         _numbers(scale, 2) and 0 < scale[0] <= scale[1],
         "data.scale must be [low, high] with 0 < low <= high",
     )
-    optimisers = [config["optim"], *(v for v in config["optim"].values() if isinstance(v, dict))]
-    for betas in (section["betas"] for section in optimisers if "betas" in section):
+    optimizers = [config["optim"], *(v for v in config["optim"].values() if isinstance(v, dict))]
+    for betas in (section["betas"] for section in optimizers if "betas" in section):
         _require(
             _numbers(betas, 2) and all(0 <= b < 1 for b in betas),
             f"optim betas must be two numbers in [0, 1), got {betas!r}",

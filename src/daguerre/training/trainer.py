@@ -108,7 +108,7 @@ class Trainer:
                 f" and no net called {EMA_NAME!r}"
             )
         if train["init"] and not resume:
-            self._initialise(train["init"])
+            self._initialize(train["init"])
         self._freeze(train["freeze"])
         self.ema = EMA(self.raw[self.recipe.generator], train["ema"])
         self.optimizers, self.params, self.base_lr = self._build_optimizers()
@@ -131,7 +131,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ setup
 
-    def _initialise(self, source: str) -> None:
+    def _initialize(self, source: str) -> None:
         """Start the generator from an exported model (a hub name or a .safetensors path)."""
         try:
             model, _ = hub.load(source)

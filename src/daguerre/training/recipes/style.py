@@ -176,9 +176,9 @@ class Style(Recipe):
         _, _, height, width = self.painting.shape
         side = min(height, width)
         top, left = (height - side) // 2, (width - side) // 2
-        centre = self.painting[..., top : top + side, left : left + side]
+        center = self.painting[..., top : top + side, left : left + side]
         shown = F.interpolate(
-            centre, size=photo.shape[-2:], mode="bilinear", align_corners=False, antialias=True
+            center, size=photo.shape[-2:], mode="bilinear", align_corners=False, antialias=True
         )
         return {
             "input": photo,
