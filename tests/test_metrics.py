@@ -1,12 +1,16 @@
 """Quality scores: known values on hand-made cases, and the documented edge cases."""
 
+import json
 import math
 
 import cv2
 import numpy as np
 import pytest
+from skimage import data
 
+from daguerre import hub, niqe
 from daguerre.metrics import mask_scores, noise_sigma, psnr, sharpness, ssim
+from daguerre.metrics import niqe as niqe_score
 
 
 @pytest.fixture
@@ -121,3 +125,115 @@ def test_noise_sigma_averages_channels(photo):
     sigmas = np.array([0.01, 0.03, 0.05], np.float32)
     noisy = photo + rng.normal(0, 1, photo.shape).astype(np.float32) * sigmas
     assert noise_sigma(noisy) == pytest.approx(sigmas.mean(), rel=0.15)
+
+
+# --- NIQE ---------------------------------------------------------------------------------------
+
+
+def _bundled_photo(name: str) -> np.ndarray:
+    """A 512×512 photo bundled with scikit-image (camera: gray, astronaut: RGB), float32 H×W×C."""
+    pixels = getattr(data, name)().astype(np.float32) / 255
+    return pixels if pixels.ndim == 3 else pixels[..., None]
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    encoded = cv2.imencode(
+        ".jpg", np.round(image * 255).astype(np.uint8), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )[1]
+    return (cv2.imdecode(encoded, cv2.IMREAD_UNCHANGED).astype(np.float32) / 255).reshape(
+        image.shape
+    )
+
+
+@pytest.mark.parametrize("name", ["camera", "astronaut"])
+def test_niqe_scores_a_clean_photo_better_than_noisy_blurred_or_blocky_versions(name):
+    clean = _bundled_photo(name)
+    noise = np.random.default_rng(0).normal(0, 0.1, clean.shape).astype(np.float32)
+    noisy = np.clip(clean + noise, 0, 1)
+    blurred = cv2.GaussianBlur(clean, (0, 0), 3).reshape(clean.shape)
+    blocky = _jpeg(clean, 10)
+    score = niqe_score(clean)
+    assert 1.0 < score < 4.0  # measured: camera 2.5, astronaut 2.7
+    for damaged in (noisy, blurred, blocky):
+        assert niqe_score(damaged) > score + 2.0  # measured: 5.5 to 8.8
+
+
+def test_niqe_is_deterministic_and_reads_gray_in_any_layout():
+    gray = _bundled_photo("camera")[:300, :400]
+    score = niqe_score(gray)
+    assert niqe_score(gray) == score
+    assert niqe_score(gray[..., 0]) == score  # H×W
+    assert niqe_score(np.repeat(gray, 3, axis=2)) == pytest.approx(score, abs=1e-9)  # R = G = B
+    assert niqe_score(gray.astype(np.float64)) == score
+
+
+def test_niqe_uses_whole_patches_only():
+    photo = _bundled_photo("astronaut")
+    assert niqe_score(photo[:300, :290]) == niqe_score(photo[:288, :288])
+
+
+@pytest.mark.parametrize("shape", [(191, 300, 3), (300, 191, 1), (191, 191)])
+def test_niqe_rejects_images_under_192_pixels_a_side(shape):
+    with pytest.raises(ValueError, match="192"):
+        niqe_score(np.full(shape, 0.5, np.float32))
+
+
+@pytest.mark.parametrize("shape", [(256, 256, 2), (256, 256, 4), (1, 256, 256, 3), (256,)])
+def test_niqe_rejects_other_shapes(shape):
+    with pytest.raises(ValueError, match="H×W"):
+        niqe_score(np.zeros(shape, np.float32))
+
+
+def test_niqe_rejects_a_flat_image():
+    with pytest.raises(ValueError, match="flat"):
+        niqe_score(np.full((256, 256, 3), 0.5, np.float32))
+
+
+def test_aggd_fit_recovers_gaussian_and_laplacian_shapes():
+    rng = np.random.default_rng(0)
+    shape, mean, left, right = niqe.fit_aggd(rng.normal(0, 1, (2, 40000)))
+    assert shape == pytest.approx([2, 2], abs=0.08)
+    assert left == pytest.approx([math.sqrt(2)] * 2, rel=0.03)  # sigma · sqrt(Γ(1/2)/Γ(3/2))
+    assert right == pytest.approx([math.sqrt(2)] * 2, rel=0.03)
+    assert mean == pytest.approx([0, 0], abs=0.03)
+    shape, _, left, right = niqe.fit_aggd(rng.laplace(0, 1, (2, 40000)))
+    assert shape == pytest.approx([1, 1], abs=0.06)
+    assert left == pytest.approx([1, 1], rel=0.05)
+    # an AGGD with a Gaussian shape, twice as wide on the right (mass in proportion to scale)
+    halves = np.abs(rng.normal(0, 1, 60000))
+    values = np.concatenate([-0.5 * halves[:20000], halves[20000:]])[None]
+    shape, mean, left, right = niqe.fit_aggd(values)
+    assert shape[0] == pytest.approx(2, abs=0.1)
+    assert right[0] / left[0] == pytest.approx(2, rel=0.03)
+    assert mean[0] > 0
+    # no negative values: undefined, NaN (such patches are left out)
+    assert np.isnan(niqe.fit_aggd(np.abs(values))[2][0])
+
+
+def test_bundled_pristine_model_is_well_formed_and_not_a_model_card():
+    model = niqe.pristine()
+    assert model.mean.shape == (36,)
+    assert np.allclose(model.covariance, model.covariance.T)
+    assert np.linalg.eigvalsh(model.covariance).min() > 0
+    assert model.provenance["patch"] == 96
+    assert model.provenance["patches"] > 1000
+    assert "photos/train" in model.provenance["data"]
+    assert model.provenance["command"].startswith("python scripts/fit_niqe.py")
+    raw = json.loads(niqe.PRISTINE_PATH.read_text(encoding="utf-8"))
+    assert niqe.PristineModel.from_dict(raw).mean.tolist() == model.mean.tolist()
+    assert niqe.PRISTINE_PATH.parent != hub.WEIGHTS_DIR  # hub reads every weights/*.json as a card
+
+
+def test_pristine_model_round_trips_and_checks_its_shapes():
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(100, 36))
+    feats[3, 5] = np.nan  # a patch with an undefined feature is left out
+    model = niqe.PristineModel.fit(feats, {"data": "random"})
+    assert model.provenance == {"data": "random", "patches": 99}
+    again = niqe.PristineModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    assert np.array_equal(again.mean, model.mean)
+    assert np.array_equal(again.covariance, model.covariance)
+    with pytest.raises(ValueError, match="36"):
+        niqe.PristineModel.from_dict({"mean": [0.0] * 35, "covariance": np.eye(36).tolist()})
+    with pytest.raises(ValueError, match="more than 36"):
+        niqe.PristineModel.fit(feats[:30])

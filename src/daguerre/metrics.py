@@ -1,8 +1,8 @@
 """Image quality scores: full-reference (PSNR, SSIM), mask agreement, and no-reference estimates.
 
 Images are float32 H×W×C arrays in [0, 1] with C = 1 or 3; masks are H×W (or H×W×1) arrays.
-The no-reference scores (``sharpness``, ``noise_sigma``) are for real old photos, which come
-without a clean original to compare against.
+The no-reference scores (``sharpness``, ``noise_sigma``, ``niqe``) are for real old photos, which
+come without a clean original to compare against.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 from skimage.metrics import structural_similarity
 
+from daguerre import niqe as _niqe
 from daguerre.color import luma
 
 _MAD_TO_SIGMA = 0.6745  # median absolute deviation of a unit Gaussian
@@ -140,3 +141,13 @@ def noise_sigma(image: np.ndarray) -> float:
     ) / 2.0
     sigmas = np.median(np.abs(diagonal), axis=(0, 1)) / _MAD_TO_SIGMA
     return float(np.mean(sigmas))
+
+
+def niqe(image: np.ndarray) -> float:
+    """NIQE naturalness (Mittal et al. 2013) against our pristine model: lower is more natural.
+
+    ``image``: H×W, H×W×1 or H×W×3 floats in [0, 1], at least 192 pixels a side (``ValueError``
+    otherwise). Clean photos score about 3-5; noise, blur and blocking raise it. Scores depend on
+    the scale a photo is seen at, so compare images of the same size. See :mod:`daguerre.niqe`.
+    """
+    return _niqe.niqe(image)
