@@ -1,9 +1,11 @@
 """Restoration speed and memory: seconds per megapixel of each stage and of the whole pipeline.
 
 Runs the bundled models on the CPU (2 threads by default) through the tiling engine, next to
-the classical baseline (NL-means + Telea) on the same image, then measures the peak resident
-memory of a whole-pipeline run on a large scan (24 megapixels by default) in a fresh process,
-once with glibc's malloc as it comes and once keeping freed memory (``daguerre.allocator``).
+the classical baseline (NL-means + Telea) and the whole pipeline with the models of an earlier
+commit (``--baseline``, by default restoration v1's) on the same image, then measures the peak
+resident memory of a whole-pipeline run on a large scan (24 megapixels by default) in a fresh
+process, once with glibc's malloc as it comes and once keeping freed memory
+(``daguerre.allocator``).
 
     python benchmarks/bench_restore.py [--size 1024] [--scan-megapixels 24] [--threads 2]
 """
@@ -15,17 +17,21 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-from daguerre import allocator
+from daguerre import allocator, hub
 from daguerre.aging import AgingPipeline
 from daguerre.restore import RestoreOptions, RestorePipeline
 from daguerre.restore.classical import classical_restore
 
+V1 = "0572744"  # main before restoration v2: the models the speed budget is measured against
+MODELS = ("restore-damage", "restore-inpaint", "restore-enhance")
 STAGES = {
     "detect": {"detect_damage": True, "inpaint": False, "enhance": False},
     "detect + inpaint": {"detect_damage": True, "inpaint": True, "enhance": False},
@@ -56,7 +62,23 @@ def seconds(function, runs: int) -> float:
     return float(np.median(times))
 
 
-def speed(size: int, runs: int) -> None:
+def models_at(commit: str, folder: Path) -> Path:
+    """The restore models of ``commit`` (weights and cards, from git) written into ``folder``."""
+    repository = Path(__file__).resolve().parents[1]
+    weights = hub.WEIGHTS_DIR.relative_to(repository).as_posix()
+    for name in MODELS:
+        for suffix in (hub.WEIGHTS_SUFFIX, hub.CARD_SUFFIX):
+            blob = subprocess.run(
+                ["git", "show", f"{commit}:{weights}/{name}{suffix}"],
+                cwd=repository,
+                capture_output=True,
+                check=True,
+            ).stdout
+            (folder / f"{name}{suffix}").write_bytes(blob)
+    return folder
+
+
+def speed(size: int, runs: int, baseline: str) -> None:
     image = test_image(size, size)
     megapixels = size * size / 1e6
     print(
@@ -67,8 +89,13 @@ def speed(size: int, runs: int) -> None:
         pipeline = RestorePipeline(RestoreOptions(**overrides))
         pipeline(image[:64, :64])  # load the models outside the timing
         print(f"{name:<20}{seconds(lambda p=pipeline: p(image), runs) / megapixels:>10.2f}")
-    baseline = seconds(lambda: classical_restore(image), runs) / megapixels
-    print(f"{'classical baseline':<20}{baseline:>10.2f}")
+    with tempfile.TemporaryDirectory() as folder:
+        earlier = RestorePipeline(weights_dir=models_at(baseline, Path(folder)))
+        earlier(image[:64, :64])
+        label = f"whole, at {baseline}"
+        print(f"{label:<20}{seconds(lambda: earlier(image), runs) / megapixels:>10.2f}")
+    classical = seconds(lambda: classical_restore(image), runs) / megapixels
+    print(f"{'classical baseline':<20}{classical:>10.2f}")
 
 
 def peak_memory(megapixels: float) -> None:
@@ -95,13 +122,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--scan-megapixels", type=float, default=24.0)
+    parser.add_argument("--baseline", default=V1, help="git commit whose models to time too")
     parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.memory_only:
         peak_memory(args.scan_megapixels)
         return
-    speed(args.size, args.runs)
+    speed(args.size, args.runs, args.baseline)
     command = [sys.executable, __file__, "--memory-only", "--threads", str(args.threads)]
     command += ["--scan-megapixels", str(args.scan_megapixels)]
     # the baseline: glibc's malloc as it comes, returning every large freed block to the kernel
