@@ -708,6 +708,16 @@ def test_large_detected_regions_are_left_alone_but_a_users_mask_is_obeyed(weight
     assert np.allclose(users(photo).image[24:32, 15:35], FILL)
 
 
+def test_a_large_thin_crack_is_filled_where_a_large_blob_is_not(weights):
+    photo = smooth_photo(40, 50)
+    photo[5, 2:48] = 1.0  # a scratch across the photo: 2.3 % of it, 1 px wide
+    photo[20:36, 20:40] = 1.0  # a bright block, 16 px across
+    options = {"models": weights, "enhance": False, "max_hole": 0.01}
+    result = RestorePipeline(**options, classical_fill_width=8)(photo).image
+    assert not np.allclose(result[5, 2:48], 1.0, atol=0.05)  # filled, though larger than 1 %
+    np.testing.assert_array_equal(result[24:32, 24:36], photo[24:32, 24:36])  # left alone
+
+
 def test_the_painter_runs_on_windows_around_the_holes_not_the_whole_picture():
     holes = np.zeros((400, 600), np.uint8)
     holes[50:60, 40:70] = 1  # a tear near the top left corner

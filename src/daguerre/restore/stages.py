@@ -91,26 +91,34 @@ def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
 
 def holes(ctx: Context) -> np.ndarray:
     """The binary (uint8 0/1) fill mask, grown by ``MASK_GROW``: a detected probability over
-    ``mask_threshold`` without its regions larger than ``max_hole`` of the picture, or a user's
-    mask over one half."""
+    ``mask_threshold`` without its wide regions larger than ``max_hole`` of the picture, or a
+    user's mask over one half."""
     assert ctx.mask is not None
     detected = ctx.options.mask is None
     threshold = ctx.options.mask_threshold if detected else 0.5
     binary = (ctx.mask > threshold).astype(np.uint8)
     if detected and ctx.options.max_hole < 1.0:
-        binary = small_regions(binary, ctx.options.max_hole)
+        binary = without_large_blobs(binary, ctx.options.max_hole, ctx.options.classical_fill_width)
     if MASK_GROW:
         size = 2 * MASK_GROW + 1
         binary = cv2.dilate(binary, np.ones((size, size), np.uint8))
     return binary
 
 
-def small_regions(binary: np.ndarray, max_fraction: float) -> np.ndarray:
-    """``binary`` (uint8 0/1) without its 8-connected regions larger than ``max_fraction``."""
+def without_large_blobs(binary: np.ndarray, max_fraction: float, width: float) -> np.ndarray:
+    """``binary`` (uint8 0/1) without its 8-connected regions that are both larger than
+    ``max_fraction`` of the picture and more than ``width`` pixels across somewhere.
+
+    On real scans such blobs are bright, flat areas (a white dress, a sky) far more often than
+    tears; a crack network or a scratch across the photo is as large but thin, and stays.
+    """
     _, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] <= max_fraction * binary.size
-    keep[0] = False  # the background
-    return keep[labels].astype(np.uint8)
+    large = stats[:, cv2.CC_STAT_AREA] > max_fraction * binary.size
+    large[0] = False  # the background
+    if not large.any():
+        return binary
+    blobs = large[labels].astype(np.uint8)
+    return binary & (1 - wide_regions(blobs, width))
 
 
 def wide_regions(binary: np.ndarray, width: float) -> np.ndarray:
