@@ -45,8 +45,9 @@ class RestoreOptions:
     # bundled detector (filling to the undamaged photo: light 44.2 dB against 43.0 at 0.5,
     # moderate and heavy the same within 0.05 dB); a user's mask is cut at one half
     mask_threshold: float = 0.9
-    # detected regions larger than this fraction of the picture are not filled: on real scans
-    # such regions are bright, flat areas (a white dress, a sky) far more often than tears
+    # detected regions larger than this fraction of the picture and wider than
+    # classical_fill_width are not filled: on real scans such regions are bright, flat areas (a
+    # white dress, a sky) far more often than tears; thin ones (cracks, long scratches) are
     max_hole: float = 0.01
     # holes at most this many pixels across are filled by OpenCV's Telea, wider ones (tears,
     # missing corners) by the inpainting network; 0 sends every hole to the network. Measured
