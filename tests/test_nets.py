@@ -157,6 +157,9 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
         upsample="bilinear",
     ),
     "tone": dict(channels=1, thumb_size=32, width=4, knots=5, grid=3, max_stops=1.5),
+    "landmarks": dict(
+        in_channels=3, size=32, base_channels=4, depth=2, max_channels=8, hidden=16, points=4
+    ),
     "toned_unet": dict(
         tone={"width": 4, "knots": 5},
         unet={"base_channels": 4, "depth": 2, "max_channels": 8},

@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from daguerre.nets.discriminators import MultiScaleDiscriminator, PatchDiscriminator
+from daguerre.nets.landmarks import LandmarkNet
 from daguerre.nets.resnet import ResnetGenerator
 from daguerre.nets.tone import TonedUNet, ToneNet
 from daguerre.nets.transformer import TransformerNet
@@ -27,6 +28,7 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "transformer": TransformerNet,
     "tone": ToneNet,
     "toned_unet": TonedUNet,
+    "landmarks": LandmarkNet,
 }
 
 
@@ -57,6 +59,7 @@ def build_network(spec: Mapping[str, Any]) -> nn.Module:
 
 __all__ = [
     "NETWORKS",
+    "LandmarkNet",
     "MultiScaleDiscriminator",
     "PatchDiscriminator",
     "ResnetGenerator",

@@ -10,6 +10,7 @@ from daguerre.training.recipes.base import Optimize, Recipe, frozen, image_score
 from daguerre.training.recipes.cyclegan import CycleGAN
 from daguerre.training.recipes.damage import DamageDetection
 from daguerre.training.recipes.inpaint import Inpaint
+from daguerre.training.recipes.landmarks import Landmarks
 from daguerre.training.recipes.pix2pix import Pix2Pix
 from daguerre.training.recipes.style import Style
 from daguerre.training.recipes.tone import Tone
@@ -21,6 +22,7 @@ RECIPES: dict[str, type[Recipe]] = {
     "inpaint": Inpaint,
     "style": Style,
     "tone": Tone,
+    "landmarks": Landmarks,
 }
 
 
@@ -36,6 +38,7 @@ __all__ = [
     "CycleGAN",
     "DamageDetection",
     "Inpaint",
+    "Landmarks",
     "Optimize",
     "Pix2Pix",
     "Recipe",
