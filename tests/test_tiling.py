@@ -284,3 +284,96 @@ def test_in_place_needs_a_band_of_rows_not_a_second_image():
     finally:
         tracemalloc.stop()
     assert peak < 0.2 * image.nbytes  # a 32-row band is an eighth of the image
+
+
+# ----------------------------------------------------------------------------- scale
+
+
+def shuffle_net(scale: int, channels: int = 3, seed: int = 5) -> nn.Module:
+    """Two 3×3 convolutions (receptive-field radius 2), then pixel shuffle to ``scale``×."""
+    return _seeded(
+        nn.Sequential(
+            nn.Conv2d(channels, 8, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(8, channels * scale * scale, 3, padding=1),
+            nn.PixelShuffle(scale),
+        ),
+        seed=seed,
+    )
+
+
+def nearest_net(scale: int, channels: int = 3) -> nn.Module:
+    """Copies every pixel into a ``scale``² block: a 1×1 conv repeating channels, then shuffle."""
+    conv = nn.Conv2d(channels, channels * scale * scale, 1, bias=False)
+    with torch.no_grad():
+        conv.weight.zero_()
+        for c in range(channels):
+            conv.weight[c * scale * scale : (c + 1) * scale * scale, c] = 1.0
+    return nn.Sequential(conv, nn.PixelShuffle(scale)).eval()
+
+
+@pytest.mark.parametrize("scale", [2, 4])
+def test_scaled_tiles_give_the_known_answer(scale):
+    image = _random_image(45, 70, 3)
+    out = run_tiled(nearest_net(scale), image, tile=24, overlap=8, scale=scale)
+    expected = np.repeat(np.repeat(image, scale, axis=0), scale, axis=1)
+    assert out.shape == (45 * scale, 70 * scale, 3)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
+@pytest.mark.parametrize(("scale", "height", "width"), [(2, 100, 90), (4, 57, 83), (4, 16, 16)])
+def test_scaled_tiled_equals_untiled_for_limited_receptive_field(scale, height, width):
+    net = shuffle_net(scale)
+    image = _random_image(height, width, 3)
+    calls = []
+    tiled = run_tiled(
+        net, image, tile=32, overlap=8, scale=scale, progress=lambda *a: calls.append(a)
+    )
+    assert tiled.shape == (height * scale, width * scale, 3)
+    assert np.abs(tiled - _untiled(net, image)).max() < 1e-5
+    assert len(calls) == len(tile_layout(height, 32, 8)[1]) * len(tile_layout(width, 32, 8)[1])
+
+
+def test_scaled_output_goes_into_a_given_array_of_any_depth():
+    net = shuffle_net(2)
+    image = _random_image(50, 40, 3)
+    reference = np.clip(_untiled(net, image), 0.0, 1.0)
+    for dtype, peak in ((np.uint8, 255), (np.uint16, 65535)):
+        out = np.zeros((100, 80, 3), dtype)
+        assert run_tiled(net, image, tile=24, overlap=8, scale=2, out=out) is out
+        np.testing.assert_array_equal(out, np.rint(reference * peak).astype(dtype))
+    half = np.zeros((100, 80, 3), np.float16)
+    run_tiled(net, image, tile=24, overlap=8, scale=2, out=half)
+    assert np.abs(half - _untiled(net, image)).max() < 2e-3
+    with pytest.raises(ValueError, match="out must be 100×80"):
+        run_tiled(net, image, scale=2, out=np.zeros((50, 40, 3), np.float32))
+    with pytest.raises(ValueError, match="uint8 or uint16"):
+        run_tiled(net, image, scale=2, out=np.zeros((100, 80, 3), np.int32))
+    with pytest.raises(ValueError, match="channels"):
+        run_tiled(net, image, scale=2, out=np.zeros((100, 80, 1), np.float32))
+
+
+def test_scale_must_match_the_network_and_excludes_in_place():
+    image = _random_image(32, 32, 3)
+    with pytest.raises(ValueError, match=r"2H, 2W"):
+        run_tiled(local_net(3, 3), image, scale=2)
+    with pytest.raises(ValueError, match="C_out, H, W"):
+        run_tiled(shuffle_net(2), image)
+    with pytest.raises(ValueError, match="in_place"):
+        run_tiled(shuffle_net(2), image, scale=2, in_place=True)
+    with pytest.raises(ValueError, match="scale >= 1"):
+        run_tiled(local_net(3, 3), image, scale=0)
+
+
+def test_scaled_memory_is_the_output_and_a_band():
+    image = _random_image(128, 128, 3)
+    net = shuffle_net(4)
+    out = np.empty((512, 512, 3), np.uint8)
+    tracemalloc.start()
+    try:
+        run_tiled(net, image, tile=32, overlap=8, scale=4, out=out)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    band = 4 * 32 * 512 * 3 * 4  # one row of output tiles in float32
+    assert peak < 2 * band < out.size * 4  # no float32 output was made

@@ -21,6 +21,15 @@ weight. Consequently the tiled output equals the untiled one whenever the networ
 receptive-field radius is at most ``overlap // 4``; networks with global context (instance
 normalisation, deep U-Nets) differ slightly per tile and the feathering hides the joins.
 
+Scale. With ``scale`` s > 1 the network maps an h×w tile to an (s·h)×(s·w) one (a
+super-resolution network): the layout is made in input pixels and every window, weight and
+band is the same layout magnified s times, so blending happens in the output space and the
+tiled output equals the untiled one under the same receptive-field condition (in input pixels).
+
+Output. The result goes into a new float32 array, into the image itself (``in_place``, scale 1)
+or into a caller's preallocated ``out``: float, or uint8 / uint16, which rows are rounded into as
+they are finished (a 192-megapixel ×4 result held as uint8 is a quarter of its float32 size).
+
 Tile size. Either ``tile`` is given, or ``memory_budget_mb`` is turned into a tile size by
 :func:`estimate_bytes_per_pixel` (one probe forward pass on a small tile) and
 :func:`choose_tile`, or :data:`DEFAULT_TILE` is used. The budget covers the device-side
@@ -91,9 +100,9 @@ def _round_up(value: int, multiple: int) -> int:
 
 
 def _forward(
-    net: nn.Module, tile: np.ndarray, device: torch.device | str, multiple: int
+    net: nn.Module, tile: np.ndarray, device: torch.device | str, multiple: int, scale: int = 1
 ) -> np.ndarray:
-    """Run ``net`` on one H×W×C host tile; returns the H×W×C_out host result."""
+    """Run ``net`` on one H×W×C host tile; returns the sH×sW×C_out host result."""
     height, width = tile.shape[:2]
     pad_h, pad_w = -height % multiple, -width % multiple
     if pad_h or pad_w:
@@ -101,12 +110,14 @@ def _forward(
     x = torch.from_numpy(np.ascontiguousarray(tile, dtype=np.float32))
     x = x.permute(2, 0, 1).unsqueeze(0).to(device)
     y = net(x)
-    if y.ndim != 4 or y.shape[0] != 1 or y.shape[2:] != x.shape[2:]:
+    expected = (x.shape[2] * scale, x.shape[3] * scale)
+    if y.ndim != 4 or y.shape[0] != 1 or tuple(y.shape[2:]) != expected:
+        size = "H, W" if scale == 1 else f"{scale}H, {scale}W"
         raise ValueError(
-            f"network must map (1, C, H, W) to (1, C_out, H, W); got {tuple(x.shape)} -> "
+            f"network must map (1, C, H, W) to (1, C_out, {size}); got {tuple(x.shape)} -> "
             f"{tuple(y.shape)}"
         )
-    return y[0, :, :height, :width].permute(1, 2, 0).float().cpu().numpy()
+    return y[0, :, : height * scale, : width * scale].permute(1, 2, 0).float().cpu().numpy()
 
 
 def estimate_bytes_per_pixel(
@@ -175,24 +186,34 @@ def run_tiled(
     multiple: int = 1,
     progress: Progress | None = None,
     in_place: bool = False,
+    scale: int = 1,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Apply ``net`` to an H×W×C float image tile by tile and blend the results.
 
     ``net`` must already live on ``device`` (and normally be in eval mode); it maps
-    (1, C, h, w) to (1, C_out, h, w). ``multiple`` > 1 pads each tile on the bottom/right by
-    reflection to that multiple and crops the result back; the tile size is rounded down to it.
-    ``progress(done, total)`` is called after every tile. Returns float32 H×W×C_out: a new
-    array, or with ``in_place`` (C_out = C, a float32 ``image``) ``image`` itself, overwritten
-    row by row once no tile needs those rows any more.
+    (1, C, h, w) to (1, C_out, ``scale``·h, ``scale``·w). ``multiple`` > 1 pads each tile on the
+    bottom/right by reflection to that multiple and crops the result back; the tile size is
+    rounded down to it. ``progress(done, total)`` is called after every tile. Returns the
+    sH×sW×C_out result: a new float32 array; with ``in_place`` (scale 1, C_out = C, a float32
+    ``image``) ``image`` itself, overwritten row by row once no tile needs those rows any more;
+    or ``out``, a preallocated sH×sW×C_out array (float, or uint8/uint16: rows are clipped to
+    [0, 1] and rounded into it as they are finished).
     """
     if image.ndim != 3 or image.shape[0] == 0 or image.shape[1] == 0:
         raise ValueError(f"image must be a non-empty H×W×C array; got shape {image.shape}")
-    if multiple < 1 or overlap < 0:
-        raise ValueError(f"need multiple >= 1 and overlap >= 0; got {multiple}, {overlap}")
+    if multiple < 1 or overlap < 0 or scale < 1:
+        raise ValueError(
+            f"need multiple >= 1, overlap >= 0 and scale >= 1; got {multiple}, {overlap}, {scale}"
+        )
     if in_place and (image.dtype != np.float32 or not image.flags.writeable):
         raise ValueError("in_place needs a writeable float32 image")
-    keep_freed_memory()  # every tile's layers reuse the last tile's memory (see daguerre.allocator)
+    if in_place and (scale != 1 or out is not None):
+        raise ValueError("in_place writes into the image: it needs scale 1 and no out array")
     height, width, channels = image.shape
+    if out is not None:
+        _check_out(out, (height * scale, width * scale))
+    keep_freed_memory()  # every tile's layers reuse the last tile's memory (see daguerre.allocator)
     if tile is None:
         if memory_budget_mb is None:
             tile = DEFAULT_TILE
@@ -205,48 +226,76 @@ def run_tiled(
     if tile < 1:
         raise ValueError(f"tile must be at least multiple={multiple}")
 
+    # the layout is made in input pixels; windows, weights and the band live in output pixels
     tile_h, starts_y = tile_layout(height, tile, overlap, multiple)
     tile_w, starts_x = tile_layout(width, tile, overlap, multiple)
-    rows = [(y, _axis_window(y, tile_h, height, overlap)) for y in starts_y]
-    cols = [(x, _axis_window(x, tile_w, width, overlap)) for x in starts_x]
+    s = scale
+    rows = [(y, _axis_window(s * y, s * tile_h, s * height, s * overlap)) for y in starts_y]
+    cols = [(x, _axis_window(s * x, s * tile_w, s * width, s * overlap)) for x in starts_x]
     # every tile's window is a row window times a column window and the tiles form a grid, so
     # the blending weight is the product of the 1-D sums: no H×W weight array is needed
-    weight_y = _axis_weight(rows, tile_h, height)[:, None, None]
-    weight_x = _axis_weight(cols, tile_w, width)[None, :, None]
+    weight_y = _axis_weight([(s * y, w) for y, w in rows], s * tile_h, s * height)[:, None, None]
+    weight_x = _axis_weight([(s * x, w) for x, w in cols], s * tile_w, s * width)[None, :, None]
     total = len(rows) * len(cols)
 
-    # one row of tiles at a time is summed in ``band`` (rows y .. y + tile_h); the rows above
-    # the next row of tiles are then final, and no later tile reads them: they go to the output
-    output = image if in_place else None
+    # one row of tiles at a time is summed in ``band`` (output rows of y .. y + tile_h); the rows
+    # above the next row of tiles are then final, and no later tile reads them: they go out
+    output = image if in_place else out
     band: np.ndarray | None = None
     done = 0
     with torch.inference_mode():
         for index, (y, window_y) in enumerate(rows):
             for x, window_x in cols:
-                result = _forward(net, image[y : y + tile_h, x : x + tile_w], device, multiple)
+                piece = image[y : y + tile_h, x : x + tile_w]
+                result = _forward(net, piece, device, multiple, scale)
                 if band is None:
-                    band = np.zeros((tile_h, width, result.shape[2]), dtype=np.float32)
+                    band = np.zeros((s * tile_h, s * width, result.shape[2]), dtype=np.float32)
                     if output is None:
-                        output = np.empty((height, width, result.shape[2]), dtype=np.float32)
+                        output = np.empty((s * height, s * width, band.shape[2]), np.float32)
                     elif output.shape[2] != band.shape[2]:
+                        what = "in_place" if in_place else "out"
                         raise ValueError(
-                            f"in_place needs as many output channels as input channels; the "
-                            f"network gives {band.shape[2]} for {channels}"
+                            f"{what} needs as many channels as the network's output channels; "
+                            f"it has {output.shape[2]}, the network gives {band.shape[2]}"
                         )
-                band[:, x : x + tile_w] += result * np.outer(window_y, window_x)[:, :, None]
+                weights = np.outer(window_y, window_x)[:, :, None]
+                band[:, s * x : s * (x + tile_w)] += result * weights
                 done += 1
                 if progress is not None:
                     progress(done, total)
             assert band is not None and output is not None  # a row has at least one tile
-            final = (rows[index + 1][0] if index + 1 < len(rows) else height) - y
+            final = s * ((rows[index + 1][0] if index + 1 < len(rows) else height) - y)
             finished = band[:final]
-            finished /= weight_y[y : y + final]
+            finished /= weight_y[s * y : s * y + final]
             finished /= weight_x
-            output[y : y + final] = finished
-            band[: tile_h - final] = band[final:]  # the overlap carries into the next band
-            band[tile_h - final :] = 0.0
+            _store(output, s * y, finished)
+            band[: s * tile_h - final] = band[final:]  # the overlap carries into the next band
+            band[s * tile_h - final :] = 0.0
     assert output is not None
     return output
+
+
+def _check_out(out: np.ndarray, size: tuple[int, int]) -> None:
+    """Raise ``ValueError`` unless ``out`` can take an output of ``size`` (rows, columns)."""
+    if out.ndim != 3 or out.shape[:2] != size:
+        raise ValueError(f"out must be {size[0]}×{size[1]}×C_out; got shape {out.shape}")
+    if not (np.issubdtype(out.dtype, np.floating) or out.dtype in (np.uint8, np.uint16)):
+        raise ValueError(f"out must hold floats, uint8 or uint16; got {out.dtype}")
+    if not out.flags.writeable:
+        raise ValueError("out must be writeable")
+
+
+def _store(output: np.ndarray, top: int, rows: np.ndarray) -> None:
+    """Write finished float ``rows`` into ``output`` from row ``top``: as they are into a float
+    array, clipped to [0, 1] and rounded to the full range of an integer one."""
+    target = output[top : top + len(rows)]
+    if np.issubdtype(output.dtype, np.floating):
+        target[...] = rows
+        return
+    peak = np.float32(np.iinfo(output.dtype).max)
+    np.clip(rows, 0.0, 1.0, out=rows)
+    rows *= peak
+    np.rint(rows, out=target, casting="unsafe")
 
 
 def _axis_weight(windows: list[tuple[int, np.ndarray]], size: int, length: int) -> np.ndarray:
