@@ -6,6 +6,7 @@
 #   bash scripts/train_gpu.sh pack          # writes data/photos/{train,val} at 512 px (ignored)
 # On the device (the `device` tool's run, carry: ["data", ".venv"] or a fresh install):
 #   bash scripts/train_gpu.sh train         # writes $OUT/weights/*.safetensors + *.json
+#   bash scripts/train_gpu.sh upscale       # the four upscalers, a call of its own (7.5 min)
 # A second call (with runs/ carried back) resumes a run that was cut off at its last checkpoint
 # and skips the runs already exported. The minutes add up to 7.5, leaving time to start.
 set -euo pipefail
@@ -60,4 +61,19 @@ train() {
     --set model.weights.psnr=0.05 --set model.weights.ssim=0.2 --set train.steps=8000
 }
 
-"${1:?usage: train_gpu.sh pack|train}"
+# the upscalers (issue 17): each fidelity model (L1 only) first, then the GAN model of its scale
+# fine-tuned from it, as Real-ESRGAN's ESRGAN starts from its ESRNet; 7.5 minutes in all
+upscale() {
+  : "${OUT:?OUT must name the folder that comes back}"
+  mkdir -p "$OUT/weights"
+  run upscale-x2-fidelity configs/upscale-x2-fidelity.yaml 1.5 --set train.steps=4000 \
+    --set data.batch_size=32
+  run upscale-x4-fidelity configs/upscale-x4-fidelity.yaml 1.5 --set train.steps=4000 \
+    --set data.batch_size=32
+  run upscale-x2 configs/upscale-x2.yaml 2.25 --set train.steps=4000 --set data.batch_size=32 \
+    --set train.init="$OUT/weights/upscale-x2-fidelity.safetensors"
+  run upscale-x4 configs/upscale-x4.yaml 2.25 --set train.steps=4000 --set data.batch_size=32 \
+    --set train.init="$OUT/weights/upscale-x4-fidelity.safetensors"
+}
+
+"${1:?usage: train_gpu.sh pack|train|upscale}"

@@ -160,6 +160,15 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
     "landmarks": dict(
         in_channels=3, size=32, base_channels=4, depth=2, max_channels=8, hidden=16, points=4
     ),
+    "compact_sr": dict(
+        in_channels=3,
+        out_channels=1,
+        scale=2,
+        channels=4,
+        n_convs=2,
+        act="leaky",
+        upsample="nearest",
+    ),
     "toned_unet": dict(
         tone={"width": 4, "knots": 5},
         unet={"base_channels": 4, "depth": 2, "max_channels": 8},

@@ -15,6 +15,9 @@ Datasets (``kind`` in :func:`build_data`):
 * ``"unpaired"``: :class:`UnpairedDataset`, independent crops ``a`` and ``b`` from
   two folders.
 * ``"folder"``: :class:`FolderDataset`, crops ``image`` from one folder.
+* ``"upscale"``: :class:`UpscaleDataset`, clean crops ``target`` and ``input``, the crop
+  degraded by :class:`Degradation` (a Real-ESRGAN-like chain of our aging ops, twice) and
+  shrunk ``factor`` times.
 """
 
 from __future__ import annotations
@@ -26,13 +29,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from daguerre.aging import ops
 from daguerre.aging.pipeline import AgingPipeline
 from daguerre.color import to_gray, to_rgb
 from daguerre.image import ImageError, find_images, read
@@ -307,6 +311,103 @@ class Aging:
         return _resized(pixels, width // self.shrink, height // self.shrink)
 
 
+class Degradation:
+    """What a low-resolution photo went through, for super-resolution pairs (Real-ESRGAN's
+    "second-order" model, built from :mod:`daguerre.aging.ops`).
+
+    ``"real"``: a first round at full size (anisotropic Gaussian blur, down-up resampling,
+    Gaussian or Poisson noise, JPEG), the shrink by ``factor`` (area, bilinear or bicubic, drawn),
+    then a milder second round at the small size (blur, noise, JPEG); each round applies its ops
+    with their own probabilities in an order drawn afresh. A share ``clean_p`` of the samples is
+    only shrunk (bicubic), so clean inputs are not mistaken for damaged ones. ``"bicubic"``: the
+    shrink alone. Every draw comes from the sample's generator.
+    """
+
+    KINDS = ("real", "bicubic")
+    FIRST: ClassVar[Mapping[str, float]] = {
+        "blur": 0.8,
+        "resample": 0.4,
+        "noise": 0.7,
+        "jpeg": 0.6,
+    }  # probability of each op
+    SECOND: ClassVar[Mapping[str, float]] = {"blur": 0.5, "noise": 0.5, "jpeg": 0.7}
+    SHRINK = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC)
+
+    def __init__(self, kind: str = "real", *, factor: int = 4, clean_p: float = 0.1) -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown degradation {kind!r}; expected one of {self.KINDS}")
+        if factor < 1:
+            raise ValueError(f"factor must be >= 1, got {factor}")
+        self.kind, self.factor, self.clean_p = kind, factor, clean_p
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The low-resolution input for a clean H×W×C crop (H and W multiples of ``factor``)."""
+        height, width = clean.shape[:2]
+        size = (width // self.factor, height // self.factor)
+        if self.kind == "bicubic" or rng.random() < self.clean_p:
+            return _resized(clean, *size, cv2.INTER_CUBIC).clip(0.0, 1.0)
+        image = self._round(clean, rng, self.FIRST, strength=1.0)
+        image = _resized(image, *size, self.SHRINK[int(rng.integers(len(self.SHRINK)))])
+        image = self._round(image.clip(0.0, 1.0), rng, self.SECOND, strength=0.5)
+        return image
+
+    def _round(
+        self,
+        image: np.ndarray,
+        rng: np.random.Generator,
+        chances: dict[str, float],
+        strength: float,
+    ) -> np.ndarray:
+        """One round: each op of ``chances`` with its probability, in a random order."""
+        names = list(chances)
+        for index in rng.permutation(len(names)):
+            name = names[int(index)]
+            if rng.random() < chances[name]:
+                image = self._op(name, image, rng, strength)
+        return image
+
+    @staticmethod
+    def _op(name: str, image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+        if name == "blur":
+            sigma = float(rng.uniform(0.3, 0.3 + 2.7 * strength))
+            ratio = 1.0 if rng.random() < 0.5 else float(rng.uniform(0.3, 1.0))  # 1: isotropic
+            return ops.gaussian_blur(image, rng, sigma=sigma, ratio=ratio)
+        if name == "resample":
+            return ops.resample(image, rng, scale=float(rng.uniform(0.5, 0.9)))
+        if name == "noise":
+            if rng.random() < 0.6:
+                return ops.gaussian_noise(
+                    image, rng, sigma=float(rng.uniform(0.004, 0.1 * strength))
+                )
+            return ops.poisson_noise(image, rng, peak=10.0 ** rng.uniform(1.5 + strength, 3.5))
+        if name == "jpeg":
+            return ops.jpeg(image, rng, quality=int(rng.integers(30 + 40 * (1 - strength), 96)))
+        raise ValueError(f"unknown degradation op {name!r}")
+
+
+class UpscaleDataset(_CropDataset):
+    """Super-resolution pairs: ``{"input": degraded crop shrunk by factor, "target": crop}``."""
+
+    def __init__(
+        self,
+        images: ImageCache,
+        *,
+        crop: int,
+        degradation: Degradation,
+        scale: tuple[float, float] = (1.0, 1.0),
+        flip: bool = True,
+        seed: int = 0,
+    ) -> None:
+        if crop % degradation.factor:
+            raise ValueError(f"crop {crop} is not a multiple of factor {degradation.factor}")
+        super().__init__(images, crop=crop, scale=scale, flip=flip, seed=seed)
+        self.degradation = degradation
+
+    def __getitem__(self, key: int | Key) -> Sample:
+        clean, rng = self._crop(key)
+        return {"input": to_chw(self.degradation(clean, rng)), "target": to_chw(clean)}
+
+
 class FolderDataset(_CropDataset):
     """Plain random crops: ``{"image": C×H×W}``."""
 
@@ -383,6 +484,18 @@ def center_validation(crop: int, **folders: ImageCache) -> list[Sample]:
         }
         for index in range(count)
     ]
+
+
+def upscale_validation(
+    images: ImageCache, *, crop: int, degradation: Degradation, seed: int = 0
+) -> list[Sample]:
+    """Fixed pairs: the centre crop of each image, degraded once with a seed per image."""
+    samples = []
+    for index, image in enumerate(images.images):
+        clean = center_crop(image, crop)
+        low = degradation(clean, sample_rng(seed, VALIDATION_STREAM, index))
+        samples.append({"input": to_chw(low), "target": to_chw(clean)})
+    return samples
 
 
 def batches(samples: Sequence[Sample], batch_size: int) -> list[Sample]:
@@ -484,7 +597,22 @@ def _build_folder(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     )
 
 
-DATA_KINDS = {"aging": _build_aging, "unpaired": _build_unpaired, "folder": _build_folder}
+def _build_upscale(cfg: Mapping[str, Any], seed: int) -> DataBundle:
+    train, val = _train_and_val(cfg, "train", "val", seed)
+    degradation = Degradation(cfg["degradation"], factor=cfg["factor"], clean_p=cfg["clean_p"])
+    return DataBundle(
+        UpscaleDataset(train, degradation=degradation, **_crop_options(cfg, seed)),
+        upscale_validation(val, crop=cfg["val_crop"], degradation=degradation, seed=seed),
+        {"train": str(train.folder), "val": _describe(train, val)},
+    )
+
+
+DATA_KINDS = {
+    "aging": _build_aging,
+    "unpaired": _build_unpaired,
+    "folder": _build_folder,
+    "upscale": _build_upscale,
+}
 
 
 def build_data(kind: str, cfg: Mapping[str, Any], seed: int = 0) -> DataBundle:

@@ -19,6 +19,7 @@ from daguerre.nets.resnet import ResnetGenerator
 from daguerre.nets.tone import TonedUNet, ToneNet
 from daguerre.nets.transformer import TransformerNet
 from daguerre.nets.unet import UNet
+from daguerre.nets.upscale import CompactUpscaler
 
 NETWORKS: dict[str, type[nn.Module]] = {
     "unet": UNet,
@@ -29,6 +30,7 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "tone": ToneNet,
     "toned_unet": TonedUNet,
     "landmarks": LandmarkNet,
+    "compact_sr": CompactUpscaler,
 }
 
 
@@ -59,6 +61,7 @@ def build_network(spec: Mapping[str, Any]) -> nn.Module:
 
 __all__ = [
     "NETWORKS",
+    "CompactUpscaler",
     "LandmarkNet",
     "MultiScaleDiscriminator",
     "PatchDiscriminator",

@@ -14,6 +14,7 @@ from daguerre.training.recipes.landmarks import Landmarks
 from daguerre.training.recipes.pix2pix import Pix2Pix
 from daguerre.training.recipes.style import Style
 from daguerre.training.recipes.tone import Tone
+from daguerre.training.recipes.upscale import Upscale
 
 RECIPES: dict[str, type[Recipe]] = {
     "pix2pix": Pix2Pix,
@@ -23,6 +24,7 @@ RECIPES: dict[str, type[Recipe]] = {
     "style": Style,
     "tone": Tone,
     "landmarks": Landmarks,
+    "upscale": Upscale,
 }
 
 
@@ -44,6 +46,7 @@ __all__ = [
     "Recipe",
     "Style",
     "Tone",
+    "Upscale",
     "frozen",
     "get_recipe",
     "image_scores",
