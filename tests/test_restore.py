@@ -280,7 +280,8 @@ def test_stages_run_in_the_order_of_the_one_registry(monkeypatch):
     from daguerre.restore import stages
     from daguerre.restore.context import StageSpec
 
-    assert [stage.name for stage in stages.STAGES] == ["detect", "inpaint", "enhance", "finish"]
+    names = ["detect", "inpaint", "enhance", "finish", "upscale"]
+    assert [stage.name for stage in stages.STAGES] == names
     extra = StageSpec("invert", lambda image, ctx: np.subtract(1.0, image), lambda o: True)
     monkeypatch.setattr(stages, "STAGES", (*stages.STAGES, extra))
     monkeypatch.setattr(pipeline_module, "STAGES", stages.STAGES)

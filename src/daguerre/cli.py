@@ -258,6 +258,53 @@ MaxHole = Annotated[
 ]
 
 
+ScaleOption = Annotated[
+    int, typer.Option("--scale", help="Enlarge 2× or 4× (1: keep the size).", show_default=True)
+]
+Iterations = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Deep Image Prior steps (default: measured per task; more fits the noise)."
+    ),
+]
+DipSeed = Annotated[int, typer.Option(help="Seed of Deep Image Prior's network and input.")]
+
+
+def _dip_holes(mask: np.ndarray, pipeline: RestorePipeline) -> np.ndarray:
+    """The pixels Deep Image Prior paints: the pipeline's fill mask (threshold, grown rim)."""
+    from daguerre.restore.context import Context
+    from daguerre.restore.stages import holes
+
+    return holes(Context(pipeline.options, mask=mask)).astype(bool)
+
+
+def _dip(
+    pixels: np.ndarray,
+    scale: int,
+    holes: np.ndarray | None,
+    iterations: int | None,
+    device: str,
+    seed: int,
+) -> np.ndarray:
+    """Deep Image Prior on one photo under a progress bar (gray photos stay gray)."""
+    from rich.progress import Progress
+
+    from daguerre.upscale.dip import deep_image_prior
+
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("deep image prior", total=None)
+        result = deep_image_prior(
+            pixels,
+            scale=scale,
+            mask=holes,
+            iterations=iterations,
+            device=device,
+            seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    return result.image
+
+
 def _restore_pipeline(**options: object) -> RestorePipeline:
     """The restore pipeline for ``options``; an out-of-range option is an error, exit 2."""
     from daguerre.restore import RestorePipeline
@@ -311,6 +358,17 @@ def restore(
     weights: WeightsDir = None,
     mask_threshold: MaskThreshold = 0.9,
     max_hole: MaxHole = 0.01,
+    scale: ScaleOption = 1,
+    method: Annotated[
+        Literal["net", "dip"],
+        typer.Option(
+            help="net: the trained models; dip: Deep Image Prior, a network fitted to each photo "
+            "(no training; minutes per photo): denoises, paints the detected or given mask and "
+            "enlarges with --scale."
+        ),
+    ] = "net",
+    iterations: Iterations = None,
+    seed: DipSeed = 0,
 ) -> None:
     """Restore old photos: find and fill scratches, dust, cracks and tears, then clean them."""
     from daguerre import image
@@ -335,7 +393,20 @@ def restore(
         device=device,
         tile=tile,
         weights_dir=weights,
+        scale=scale,
     )
+    if method == "dip":  # the models find damage only; the fitted network does the rest
+        pipeline = _restore_pipeline(
+            detect_damage=not no_damage or user_mask is not None,
+            inpaint=False,
+            enhance=False,
+            mask=user_mask,
+            mask_threshold=mask_threshold,
+            max_hole=max_hole,
+            device=device,
+            tile=tile,
+            weights_dir=weights,
+        )
     items = _plan(inputs, output, ext, suffix, recursive)
     sources = [item.source for item in items]
 
@@ -344,7 +415,11 @@ def restore(
         # a copy: a small photo's preview is the photo itself, which the pipeline may change
         before = preview(picture.pixels, COMPARE_SIDE).copy() if compare else None
         # the pixels are not needed again: the pipeline may work on them (one copy fewer)
-        result = pipeline(picture.pixels, overwrite=True)
+        result = pipeline(picture.pixels, overwrite=method == "net")
+        if method == "dip":
+            holes = None if result.mask is None else _dip_holes(result.mask, pipeline)
+            pixels = _dip(picture.pixels, scale, holes, iterations, device, seed)
+            result = type(result)(pixels, result.mask)
         written = [_write_like(item, picture, result.image, sources)]
         stem = item.target.stem
         if save_mask and result.mask is not None:
@@ -533,6 +608,87 @@ def _print_every_preset(results: dict[str, Evaluation], about: str) -> None:
     out.print(table)
 
 
+@evaluate_app.command("upscale")
+def evaluate_upscale(
+    data: Annotated[Path, typer.Option(help="Folder of clean photos (their centre crops).")],
+    scale: ScaleOption = 4,
+    degrade: Annotated[
+        Literal["clean", "real"],
+        typer.Option(
+            help="clean: an antialiased bicubic shrink; real: blur σ 1.2, shrink, noise σ 5/255 "
+            "and JPEG 60."
+        ),
+    ] = "clean",
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A model name or .safetensors path (repeatable). Default: the scale's fidelity "
+            "and GAN models."
+        ),
+    ] = None,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of upscale-* models to use; a model it lacks is the bundled one."
+        ),
+    ] = None,
+    crop: Annotated[int, typer.Option(min=192, help="Side of the centre crops (truth).")] = 512,
+    limit: Annotated[int | None, typer.Option(help="Use at most this many photos.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the degradation (photo i: seed + i).")] = 0,
+    device: Device = "cpu",
+) -> None:
+    """Shrink centre crops of clean photos, enlarge them back, and score every method.
+
+    PSNR / SSIM against the truth (higher is closer) and NIQE (lower is more natural; the truth's
+    own NIQE is printed below), beside bicubic and Lanczos, with seconds per output megapixel.
+    """
+    from rich.progress import Progress
+
+    from daguerre.hub import ModelError
+    from daguerre.image import find_images
+    from daguerre.upscale import load_network, model_names
+    from daguerre.upscale.evaluate import evaluate
+
+    try:
+        names = model or list(model_names(scale))
+        nets = {}
+        for name in names:  # a model name, or a weights file named after its model
+            key = Path(name).name.removesuffix(".safetensors")
+            source = None if key == name else name
+            nets[key] = load_network(key, source, weights_dir=weights, device=device)
+        photos = find_images([data])[:limit]
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("upscaling", total=len(photos))
+            result = evaluate(
+                photos,
+                nets,
+                scale=scale,
+                degradation=degrade,
+                crop=crop,
+                seed=seed,
+                device=device,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except (ImageError, ModelError, ValueError) as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
+    title = f"×{scale} upscaling of {len(photos)} {crop}² crops of {escape(str(data))} ({degrade})"
+    table = Table(title=title)
+    for column in ("method", "PSNR dB", "SSIM", "NIQE", "s/MP"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method, scores in result.summary().items():
+        table.add_row(
+            method,
+            f"{scores['psnr']:.2f}",
+            f"{scores['ssim']:.4f}",
+            f"{scores['niqe']:.2f}",
+            f"{scores['s_per_mp']:.3f}",
+        )
+    out = Console()
+    out.print(table)
+    out.print(f"truth NIQE {np.mean(result.truth_niqe):.2f}")
+
+
 @evaluate_app.command("style")
 def evaluate_style(
     data: Annotated[Path, typer.Option(help="Folder of photos to restyle.")],
@@ -657,6 +813,76 @@ def stylize(
         return [_write_like(item, picture, stylizer(picture.pixels), sources)]
 
     _finish(batch.run(items, job, description="styling", console=console), "stylized", output)
+
+
+@app.command()
+def upscale(
+    inputs: Inputs,
+    output: OutputDir,
+    scale: ScaleOption = 4,
+    sharpness: Annotated[
+        float,
+        typer.Option(
+            help="0: the fidelity model (closest to the photo), 1: the GAN model (sharper, "
+            "natural texture); between: a blend of the two."
+        ),
+    ] = 1.0,
+    method: Annotated[
+        Literal["net", "dip"],
+        typer.Option(
+            help="net: the trained upscalers; dip: Deep Image Prior (no training, minutes per "
+            "photo)."
+        ),
+    ] = "net",
+    iterations: Iterations = None,
+    seed: DipSeed = 0,
+    weights: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder of upscale-* models to use; a model it lacks is the bundled one."
+        ),
+    ] = None,
+    device: Device = "cpu",
+    tile: TileSize = None,
+    ext: Ext = "auto",
+    suffix: Suffix = "",
+    recursive: Recursive = False,
+) -> None:
+    """Enlarge photos 2× or 4× with the trained upscalers (or Deep Image Prior)."""
+    from daguerre import image
+    from daguerre.color import to_gray, to_rgb
+    from daguerre.hub import ModelError
+    from daguerre.upscale import Upscaler
+
+    try:
+        upscaler = Upscaler(
+            scale, sharpness=sharpness, weights_dir=weights, device=device, tile=tile
+        )
+        if method == "net":
+            upscaler.network()  # a missing model fails here, before any file is read
+    except (ModelError, ValueError) as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
+    items = _plan(inputs, output, ext, suffix, recursive)
+    sources = [item.source for item in items]
+
+    def job(item: batch.BatchItem) -> list[Path]:
+        picture = image.read(item.source)
+        gray = picture.pixels.shape[-1] == 1
+        if method == "dip":
+            pixels = _dip(picture.pixels, scale, None, iterations, device, seed)
+        else:
+            rgb = to_rgb(picture.pixels)
+            height, width = rgb.shape[:2]
+            # the result is written once, into one array: half floats hold 8-bit output exactly
+            # enough (their step below 1 is 1/2048) at half the size of float32
+            kind = np.float32 if picture.bit_depth == 16 else np.float16
+            pixels = upscaler(rgb, out=np.empty((height * scale, width * scale, 3), kind))
+        if gray:
+            pixels = to_gray(pixels)
+        return [_write_like(item, picture, pixels, sources)]
+
+    _finish(batch.run(items, job, description="upscaling", console=console), "upscaled", output)
 
 
 @app.command()

@@ -18,7 +18,9 @@ Progress = Callable[[str, int, int], None]
 DAMAGE_MODEL = "restore-damage"
 INPAINT_MODEL = "restore-inpaint"
 ENHANCE_MODEL = "restore-enhance"
-MODELS = (DAMAGE_MODEL, INPAINT_MODEL, ENHANCE_MODEL)  # what ``RestoreOptions.models`` may name
+# the upscalers of ``scale`` 2 and 4 (daguerre.upscale.model_names)
+UPSCALE_MODELS = tuple(f"upscale-x{s}{kind}" for s in (2, 4) for kind in ("", "-fidelity"))
+MODELS = (DAMAGE_MODEL, INPAINT_MODEL, ENHANCE_MODEL, *UPSCALE_MODELS)  # ``models`` may name these
 MIN_TILE = 64  # smaller tiles are mostly padding and overlap
 
 # a network itself, or where its weights are: a path, or a model name in ``weights_dir``
@@ -62,10 +64,14 @@ class RestoreOptions:
     weights_dir: Path | None = None
     # networks or weight paths by model name (see ``MODELS``), before ``weights_dir``
     models: Mapping[str, ModelSource] = field(default_factory=dict)
+    # 2 or 4: the restored photo is then enlarged by the GAN upscaler (the last stage)
+    scale: int = 1
 
     def __post_init__(self) -> None:
         for name in ("mask_threshold", "max_hole"):
             _check_range(name, getattr(self, name), 0.0, 1.0)
+        if self.scale not in (1, 2, 4) or isinstance(self.scale, bool):
+            raise ValueError(f"scale must be 1, 2 or 4, got {self.scale!r}")
         if self.classical_fill_width < 0:
             raise ValueError(f"classical_fill_width must be >= 0, got {self.classical_fill_width}")
         if self.tile is not None and self.tile < MIN_TILE:

@@ -20,6 +20,7 @@ from daguerre.restore.context import (
 )
 from daguerre.restore.finish import finish
 from daguerre.tiling import run_tiled
+from daguerre.upscale.stage import upscale_stage
 
 MASK_GROW = 1  # pixels added around detected damage so that its soft rim is filled too
 INPAINT_CONTEXT = 128  # pixels of picture around a wide hole that the inpainting network sees
@@ -220,4 +221,5 @@ STAGES = (
     StageSpec("inpaint", inpaint, lambda options: _wants_mask(options) and options.inpaint),
     StageSpec("enhance", enhance, lambda options: options.enhance),
     StageSpec("finish", lambda image, ctx: finish(image), lambda options: options.finish),
+    StageSpec("upscale", upscale_stage, lambda options: options.scale > 1),
 )

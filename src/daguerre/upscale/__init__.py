@@ -1,0 +1,7 @@
+"""Super-resolution: the trained upscalers (fidelity and GAN, ×2 and ×4) through the tiling
+engine, the restore pipeline's upscale stage, and Deep Image Prior (:mod:`.dip`), which needs no
+training."""
+
+from daguerre.upscale.upscaler import SCALES, Blend, Upscaler, load_network, model_names, upscale
+
+__all__ = ["SCALES", "Blend", "Upscaler", "load_network", "model_names", "upscale"]
