@@ -259,7 +259,7 @@ MaxHole = Annotated[
 
 
 ScaleOption = Annotated[
-    int, typer.Option("--scale", help="Enlarge 2× or 4× (1: keep the size).", show_default=True)
+    int, typer.Option("--scale", help="Enlarge 2× or 4× (restore: 1 keeps the size).")
 ]
 Iterations = Annotated[
     int | None,
