@@ -644,9 +644,9 @@ def evaluate_upscale(
     """
     from rich.progress import Progress
 
-    from daguerre.hub import ModelError
+    from daguerre.hub import ModelError, load_network
     from daguerre.image import find_images
-    from daguerre.upscale import load_network, model_names
+    from daguerre.upscale import model_names
     from daguerre.upscale.evaluate import evaluate
 
     try:

@@ -234,6 +234,32 @@ def load(
     return module.float().to(device, memory_format=torch.channels_last).eval(), card
 
 
+# a network itself, or where its weights are: a path, or a model name
+ModelSource = str | os.PathLike[str] | nn.Module
+
+
+def load_network(
+    name: str,
+    source: ModelSource | None = None,
+    *,
+    weights_dir: str | os.PathLike[str] | None = None,
+    device: torch.device | str = "cpu",
+) -> nn.Module:
+    """The network for model ``name`` in eval mode on ``device``: ``source`` (a network, or a
+    weights path or model name) when given, else the model of ``weights_dir`` when that folder
+    has one, else the bundled one; a missing model is a :class:`ModelError`, never random
+    weights."""
+    if isinstance(source, nn.Module):
+        return source.to(device).eval()
+    directory: str | os.PathLike[str] = WEIGHTS_DIR
+    if weights_dir is not None:
+        weights, card = model_paths(name, weights_dir)
+        if source is not None or weights.exists() or card.exists():
+            directory = weights_dir
+    module, _ = load(name if source is None else source, device=device, directory=directory)
+    return module
+
+
 def _half_state_dict(module: nn.Module) -> dict[str, torch.Tensor]:
     """CPU copy of the state dict with floating tensors in float16; no shared storage."""
     tensors = {}

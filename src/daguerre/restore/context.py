@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from daguerre.hub import ModelSource, load_network
+
 Progress = Callable[[str, int, int], None]
 
 DAMAGE_MODEL = "restore-damage"
@@ -22,9 +24,6 @@ ENHANCE_MODEL = "restore-enhance"
 UPSCALE_MODELS = tuple(f"upscale-x{s}{kind}" for s in (2, 4) for kind in ("", "-fidelity"))
 MODELS = (DAMAGE_MODEL, INPAINT_MODEL, ENHANCE_MODEL, *UPSCALE_MODELS)  # ``models`` may name these
 MIN_TILE = 64  # smaller tiles are mostly padding and overlap
-
-# a network itself, or where its weights are: a path, or a model name in ``weights_dir``
-ModelSource = str | os.PathLike[str] | nn.Module
 
 
 @dataclass
@@ -113,6 +112,19 @@ class Context:
     progress: Progress | None = None
     monochrome: bool = False
     models: dict[str, nn.Module] = field(default_factory=dict)
+
+    def model(self, name: str) -> nn.Module:
+        """The network ``name``, loaded once per pipeline: ``options.models`` first, then
+        ``options.weights_dir``, then the bundled models (:func:`daguerre.hub.load_network`)."""
+        if name not in self.models:
+            options = self.options
+            self.models[name] = load_network(
+                name,
+                options.models.get(name),
+                weights_dir=options.weights_dir,
+                device=options.device,
+            )
+        return self.models[name]
 
     def report(self, stage: str) -> Callable[[int, int], None] | None:
         """A tile-progress callback for ``stage``, or None when nobody listens."""

@@ -209,9 +209,7 @@ def dust(canvas: Canvas, rng: Rng, density: float) -> None:
     for _ in range(rng.poisson(7 * density * area)):
         x, y = rng.uniform([0, 0], [canvas.width, canvas.height])
         radius = rng.uniform(2.0, 8.0)
-        draw_blob(
-            canvas, x, y, radius, _color(canvas, rng, rng.random() < 0.6), _opacity(rng), rng
-        )
+        draw_blob(canvas, x, y, radius, _color(canvas, rng, rng.random() < 0.6), _opacity(rng), rng)
 
 
 def cracks(canvas: Canvas, rng: Rng, density: float) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import torch
-from torch import nn
 
-from daguerre import hub
 from daguerre.nets.tone import TonedUNet, ToneNet, thumbnail
 from daguerre.restore.classical import inpaint_telea
 from daguerre.restore.context import (
@@ -26,31 +24,6 @@ MASK_GROW = 1  # pixels added around detected damage so that its soft rim is fil
 INPAINT_CONTEXT = 128  # pixels of picture around a wide hole that the inpainting network sees
 
 
-def _model(ctx: Context, name: str) -> nn.Module:
-    """The model ``name``, loaded once per pipeline (see :func:`load_model`)."""
-    if name not in ctx.models:
-        ctx.models[name] = load_model(name, ctx.options)
-    return ctx.models[name]
-
-
-def load_model(name: str, options: RestoreOptions) -> nn.Module:
-    """The network for ``name`` on ``options.device``, in eval mode: ``options.models[name]``
-    (a network, or a weights path or model name), else the model of ``options.weights_dir``
-    when that folder has one, else the bundled model."""
-    source = options.models.get(name)
-    if isinstance(source, nn.Module):
-        return source.to(options.device).eval()
-    directory = hub.WEIGHTS_DIR
-    if options.weights_dir is not None:
-        weights, card = hub.model_paths(name, options.weights_dir)
-        if source is not None or weights.exists() or card.exists():
-            directory = options.weights_dir
-    module, _ = hub.load(
-        name if source is None else source, device=options.device, directory=directory
-    )
-    return module
-
-
 def _run(
     ctx: Context,
     model: str | torch.nn.Module,
@@ -62,7 +35,7 @@ def _run(
     """``model`` (a bundled model's name, or a network) run over ``inputs`` in tiles (written
     into ``inputs`` with ``in_place``)."""
     return run_tiled(
-        _model(ctx, model) if isinstance(model, str) else model,
+        ctx.model(model) if isinstance(model, str) else model,
         inputs,
         tile=ctx.options.tile,
         device=ctx.options.device,
@@ -186,7 +159,7 @@ def enhance(image: np.ndarray, ctx: Context) -> np.ndarray:
     A model with a global tone stage (:class:`~daguerre.nets.TonedUNet`) sees a thumbnail of
     the whole image once; its tone is applied in strips, then the local U-Net runs in tiles.
     """
-    model = _model(ctx, ENHANCE_MODEL)
+    model = ctx.model(ENHANCE_MODEL)
     if isinstance(model, TonedUNet):
         image = global_tone(model.tone, image, ctx.options.device, out=image)
         model = model.local_stage()

@@ -2,6 +2,6 @@
 engine, the restore pipeline's upscale stage, and Deep Image Prior (:mod:`.dip`), which needs no
 training."""
 
-from daguerre.upscale.upscaler import SCALES, Blend, Upscaler, load_network, model_names, upscale
+from daguerre.upscale.upscaler import SCALES, Blend, Upscaler, model_names, upscale
 
-__all__ = ["SCALES", "Blend", "Upscaler", "load_network", "model_names", "upscale"]
+__all__ = ["SCALES", "Blend", "Upscaler", "model_names", "upscale"]

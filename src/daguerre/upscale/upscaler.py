@@ -7,7 +7,6 @@ Each scale has two models: a fidelity one (L1 only: the closest to the truth) an
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -24,7 +23,6 @@ SCALES = (2, 4)
 OVERLAP = 16
 
 Progress = Callable[[int, int], None]
-ModelSource = str | os.PathLike[str] | nn.Module
 
 
 def model_names(scale: int) -> tuple[str, str]:
@@ -42,27 +40,6 @@ def check_scale(scale: int) -> None:
 def check_sharpness(sharpness: float) -> None:
     if not 0.0 <= sharpness <= 1.0:
         raise ValueError(f"sharpness must lie in [0, 1], got {sharpness}")
-
-
-def load_network(
-    name: str,
-    source: ModelSource | None = None,
-    *,
-    weights_dir: str | os.PathLike[str] | None = None,
-    device: str = "cpu",
-) -> nn.Module:
-    """The network ``name`` in eval mode on ``device``: ``source`` (a network, or a weights path
-    or model name) when given, else the model of ``weights_dir`` when it has one, else the
-    bundled one; a missing model is :class:`daguerre.hub.ModelError`, never random weights."""
-    if isinstance(source, nn.Module):
-        return source.to(device).eval()
-    directory: str | os.PathLike[str] = hub.WEIGHTS_DIR
-    if weights_dir is not None:
-        weights, card = hub.model_paths(name, weights_dir)
-        if source is not None or weights.exists() or card.exists():
-            directory = weights_dir
-    module, _ = hub.load(name if source is None else source, device=device, directory=directory)
-    return module
 
 
 class Blend(nn.Module):
@@ -128,7 +105,7 @@ class Upscaler:
         scale: int = 4,
         *,
         sharpness: float = 1.0,
-        models: Mapping[str, ModelSource] | None = None,
+        models: Mapping[str, hub.ModelSource] | None = None,
         weights_dir: str | Path | None = None,
         device: str = "cpu",
         tile: int | None = None,
@@ -154,7 +131,7 @@ class Upscaler:
             weights = (1.0 - self.sharpness, self.sharpness)
             used = [(name, w) for name, w in zip(names, weights, strict=True) if w > 0]
             nets = [
-                load_network(
+                hub.load_network(
                     name, self.models.get(name), weights_dir=self.weights_dir, device=self.device
                 )
                 for name, _ in used
