@@ -25,6 +25,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from make_restore_sheet import pad  # the sibling script: the same white canvas
 from rich.progress import track
 
 from daguerre import image
@@ -70,12 +71,6 @@ def panel_row(
     strip = np.ones((LABEL, row.shape[1], 3), np.uint8) * 255
     cv2.putText(strip, label, (2, LABEL - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
     return np.concatenate([row, strip.astype(np.float32) / 255], axis=0)
-
-
-def pad(picture: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``picture`` on a white canvas of ``height``×``width`` (top-left aligned)."""
-    extra = ((0, height - picture.shape[0]), (0, width - picture.shape[1]), (0, 0))
-    return np.pad(picture, extra, constant_values=1)
 
 
 def main() -> None:

@@ -243,26 +243,17 @@ def _amount(
     bounds: tuple[float, float],
     severity: float,
     size: int | None = None,
+    *,
+    log: bool = False,
 ) -> np.ndarray | float:
-    """An explicit value, or draws from the severity-shortened range ``bounds``."""
+    """An explicit value, or draws from the severity-shortened range ``bounds`` (uniform, or
+    log-uniform with ``log``)."""
     if given is not None:
         return given if size is None else np.full(size, given, np.float64)
     lo, hi = bounds
+    if log:
+        return lo * (hi / lo) ** (severity * rng.random(size))
     return lo + (hi - lo) * severity * rng.random(size)
-
-
-def _log_amount(
-    rng: np.random.Generator,
-    given: float | None,
-    bounds: tuple[float, float],
-    severity: float,
-    size: int | None = None,
-) -> np.ndarray | float:
-    """An explicit value, or log-uniform draws from the severity-shortened range ``bounds``."""
-    if given is not None:
-        return given if size is None else np.full(size, given, np.float64)
-    lo, hi = bounds
-    return lo * (hi / lo) ** (severity * rng.random(size))
 
 
 def _color(rgb: tuple[float, float, float] | np.ndarray, channels: int) -> np.ndarray:
@@ -865,7 +856,7 @@ def bold_scratches(
     for _ in range(n):
         is_dark = rng.random() < dark_fraction
         layer = dark if is_dark else light
-        scratch_w = max(float(_log_amount(rng, width, BOLD_WIDTH, severity)) * unit, 0.7)
+        scratch_w = max(float(_amount(rng, width, BOLD_WIDTH, severity, log=True)) * unit, 0.7)
         if opacity is not None:
             peak = float(opacity)
         elif rng.random() < opaque_fraction:
@@ -1012,7 +1003,7 @@ def flakes(
     for _ in range(n):
         layer = card if rng.random() < dark_fraction else paper
         m = max(_count(rng, None, FLAKE_CLUSTER, severity), 1)
-        diameters = _log_amount(rng, size, FLAKE_SIZE, severity, m) * unit
+        diameters = _amount(rng, size, FLAKE_SIZE, severity, m, log=True) * unit
         radii = np.maximum(diameters / 2, 0.6)
         centers, angles, crack = _flake_cluster(
             rng, h, w, radii, unit, edge_fraction, crack_fraction
@@ -1137,7 +1128,7 @@ def craquelure(
             peak = 1.0
         else:
             peak = float(_amount(rng, None, CRAQ_OPACITY, severity))
-        crack_w = max(float(_log_amount(rng, width, CRAQ_WIDTH, severity)) * unit, 0.7)
+        crack_w = max(float(_amount(rng, width, CRAQ_WIDTH, severity, log=True)) * unit, 0.7)
         extent = max(float(_amount(rng, None, CRAQ_EXTENT, severity)) * size, 4.0)
         center = rng.uniform((0, 0), (w, h))
         if rng.random() < network_fraction:
