@@ -18,6 +18,9 @@ Datasets (``kind`` in :func:`build_data`):
 * ``"upscale"``: :class:`UpscaleDataset`, clean crops ``target`` and ``input``, the crop
   degraded by :class:`Degradation` (a Real-ESRGAN-like chain of our aging ops, twice) and
   shrunk ``factor`` times.
+* ``"faces"``: :class:`FacesDataset`, aligned faces seen through a small random similarity
+  (``target``, ``crop``² and colour-jittered, some made gray) and ``input``, that view pushed
+  through :class:`FaceDegradation` (blur, downscale, noise, JPEG, sometimes aging).
 """
 
 from __future__ import annotations
@@ -408,6 +411,203 @@ class UpscaleDataset(_CropDataset):
         return {"input": to_chw(self.degradation(clean, rng)), "target": to_chw(clean)}
 
 
+class FaceDegradation:
+    """What a face in an old photo went through, for face-restoration pairs (after GFPGAN's
+    degradation model, built from :mod:`daguerre.aging.ops`).
+
+    Sizes are in pixels of a ``reference``² aligned face (512: FFHQ's), whatever the crop's side,
+    so a σ 8 blur means the same face softness on a 256² crop (σ 4 there). In order, each with
+    its own probability: sometimes an :class:`AgingPipeline` preset of ``presets`` first (fading,
+    casts, structured damage: what the print went through); Gaussian blur, always (σ
+    log-uniform from 1 to ``blur``, a fifth anisotropic); a shrink to ``reference / f`` pixels
+    (``f`` log-uniform in [1, ``downscale``]; nothing when that is no smaller than the crop);
+    Gaussian or Poisson noise (σ up to ``noise``); JPEG (``jpeg`` quality range); then back up
+    to the crop's size. A share
+    ``clean_p`` is left as it is, so clean faces are not mistaken for damaged ones. Gray crops
+    stay gray. Every draw comes from the sample's generator.
+    """
+
+    P: ClassVar[Mapping[str, float]] = {"blur": 1.0, "shrink": 0.8, "noise": 0.7, "jpeg": 0.7}
+    DOWN = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC)
+    UP = (cv2.INTER_LINEAR, cv2.INTER_CUBIC)
+
+    def __init__(
+        self,
+        *,
+        blur: float = 8.0,
+        downscale: float = 8.0,
+        noise: float = 20 / 255,
+        jpeg: tuple[int, int] = (30, 95),
+        presets: Sequence[str] = ("light", "moderate"),
+        damage: bool = True,
+        aging_p: float = 0.25,
+        clean_p: float = 0.05,
+        reference: int = 512,
+    ) -> None:
+        if blur < 0 or downscale < 1 or noise < 0:
+            raise ValueError(
+                f"need blur >= 0, downscale >= 1 and noise >= 0; got {blur}, {downscale}, {noise}"
+            )
+        if not 1 <= jpeg[0] <= jpeg[1] <= 100:
+            raise ValueError(f"jpeg must be a quality range within [1, 100], got {jpeg}")
+        for name, p in (("aging_p", aging_p), ("clean_p", clean_p)):
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {p}")
+        self.blur, self.downscale, self.noise = float(blur), float(downscale), float(noise)
+        self.jpeg = (int(jpeg[0]), int(jpeg[1]))
+        self.aging = [AgingPipeline(name, damage=damage) for name in presets]
+        self.aging_p, self.clean_p, self.reference = aging_p, clean_p, reference
+
+    def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The degraded version of a clean H×W×C float32 face crop (same shape)."""
+        height, width = clean.shape[:2]
+        if rng.random() < self.clean_p:
+            return clean.copy()
+        gray = ops.is_neutral(clean)
+        image = clean
+        if self.aging and rng.random() < self.aging_p:
+            pipeline = self.aging[int(rng.integers(len(self.aging)))]
+            image = pipeline(image, int(rng.integers(0, 2**63))).aged
+        units = width / self.reference  # crop pixels per reference pixel
+        if rng.random() < self.P["blur"] and self.blur > 0:
+            low = min(1.0, self.blur)  # σ 1 at 512²: just visible; untouched faces are clean_p's
+            sigma = units * float(np.exp(rng.uniform(np.log(low), np.log(self.blur))))
+            ratio = 1.0 if rng.random() < 0.8 else float(rng.uniform(0.4, 1.0))
+            image = ops.gaussian_blur(image, rng, sigma=sigma, ratio=ratio)
+        side = width
+        if rng.random() < self.P["shrink"]:
+            side = round(self.reference / float(np.exp(rng.uniform(0.0, np.log(self.downscale)))))
+        if side < width:
+            size = (max(4, side), max(4, round(side * height / width)))
+            image = _resized(image, *size, self.DOWN[int(rng.integers(len(self.DOWN)))])
+            image = image.clip(0.0, 1.0)
+        if rng.random() < self.P["noise"] and self.noise > 0:
+            if rng.random() < 0.7:
+                sigma = float(rng.uniform(0.0, self.noise))
+                image = ops.gaussian_noise(image, rng, sigma=sigma, mono=gray or None)
+            else:
+                peak = 10.0 ** float(rng.uniform(1.5, 3.0))
+                image = ops.poisson_noise(image, rng, peak=peak, mono=gray or None)
+        if rng.random() < self.P["jpeg"]:
+            quality = int(rng.integers(self.jpeg[0], self.jpeg[1] + 1))
+            image = ops.jpeg(image.clip(0.0, 1.0), rng, quality=quality)
+        if image.shape[:2] != (height, width):
+            image = _resized(image, width, height, self.UP[int(rng.integers(len(self.UP)))])
+        image = np.clip(image, 0.0, 1.0)
+        if gray and image.shape[2] == 3 and np.ptp(image, axis=2).max() > 0:
+            image = to_rgb(to_gray(image))  # gray faces stay gray, whatever aging or JPEG did
+        return np.ascontiguousarray(image, np.float32)
+
+
+def face_view(
+    face: np.ndarray,
+    size: int,
+    rng: np.random.Generator | None = None,
+    *,
+    rotation: float = 0.0,
+    scale: tuple[float, float] = (1.0, 1.0),
+    shift: float = 0.0,
+    flip: bool = False,
+) -> np.ndarray:
+    """A ``size``² float32 view of an aligned face (uint8 H×W×C, H = W), as float in [0, 1].
+
+    Without ``rng`` the face is only resized (the canonical crop: the template's points stay
+    on the template). With it, the view is turned by up to ``rotation`` degrees, zoomed by a
+    factor in ``scale`` and moved by up to ``shift`` of the side around the crop's centre —
+    the errors alignment makes — and mirrored half of the time with ``flip``. Outside the
+    photo the view mirrors it.
+    """
+    side = face.shape[1]
+    k = size / side
+    angle, zoom, dx, dy, mirror = 0.0, 1.0, 0.0, 0.0, False
+    if rng is not None:
+        angle = float(rng.uniform(-rotation, rotation))
+        zoom = float(rng.uniform(*scale))
+        dx, dy = (float(v) for v in rng.uniform(-shift, shift, 2) * size)
+        mirror = flip and bool(rng.random() < 0.5)
+    # the plain resize takes pixel centres x to k·x + (k - 1)/2; the jitter turns and zooms
+    # that about the crop's centre c, then shifts it: zoom·R·(k·x + (k - 1)/2 - c) + c + d
+    center = (size - 1) / 2
+    theta = np.deg2rad(angle)
+    turn = zoom * np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    offset = turn @ np.full(2, (k - 1) / 2 - center) + center + (dx, dy)
+    matrix = np.hstack([k * turn, offset[:, None]])
+    if mirror:
+        matrix[0] = -matrix[0]
+        matrix[0, 2] += size - 1
+    pixels = face.astype(np.float32) / 255
+    zoomed = zoom * k
+    if zoomed < 0.8:  # anti-alias a shrinking warp
+        pixels = cv2.GaussianBlur(pixels, (0, 0), 0.45 * np.sqrt(1.0 / zoomed**2 - 1.0))
+    out = cv2.warpAffine(
+        pixels, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
+    return np.clip(out.reshape(size, size, face.shape[2]), 0.0, 1.0)
+
+
+def color_jitter(image: np.ndarray, rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Brightness, contrast and saturation changed by up to ``strength`` (a fraction), each
+    drawn from ``rng``; gray images stay gray."""
+    brightness, contrast, saturation = (1.0 + rng.uniform(-strength, strength, 3)).astype(
+        np.float32
+    )
+    out = image * brightness
+    mean = float(out.mean())
+    out = (out - mean) * contrast + mean
+    if out.shape[2] == 3:
+        gray = to_gray(out)
+        out = gray + (out - gray) * saturation
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+class FacesDataset(_CropDataset):
+    """Face-restoration pairs: ``{"input": degraded view, "target": clean view}``.
+
+    Each aligned face (``images``, square) is seen through :func:`face_view` with a random
+    similarity (``rotation`` degrees, zoom ``scale``, ``shift`` of the side) and ``flip``, its
+    colours jittered by up to ``color`` with probability one half, and made gray with
+    probability ``gray_p`` (input and target: gray faces stay gray); the input is that view
+    through ``degradation``.
+    """
+
+    def __init__(
+        self,
+        images: ImageCache,
+        *,
+        crop: int,
+        degradation: FaceDegradation,
+        rotation: float = 8.0,
+        scale: tuple[float, float] = (0.9, 1.1),
+        shift: float = 0.03,
+        flip: bool = True,
+        color: float = 0.2,
+        gray_p: float = 0.3,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(images, crop=crop, scale=scale, flip=flip, seed=seed)
+        self.degradation = degradation
+        self.rotation, self.shift, self.color, self.gray_p = rotation, shift, color, gray_p
+
+    def __getitem__(self, key: int | Key) -> Sample:
+        epoch, index = _split_key(key)
+        rng = sample_rng(self.seed, TRAIN_STREAM, epoch, index)
+        clean = face_view(
+            self.images.images[index],
+            self.crop,
+            rng,
+            rotation=self.rotation,
+            scale=self.scale,
+            shift=self.shift,
+            flip=self.flip,
+        )
+        if self.color and rng.random() < 0.5:
+            clean = color_jitter(clean, rng, self.color)
+        if clean.shape[2] == 3 and rng.random() < self.gray_p:
+            clean = to_rgb(to_gray(clean))
+        clean = np.ascontiguousarray(clean, np.float32)
+        return {"input": to_chw(self.degradation(clean, rng)), "target": to_chw(clean)}
+
+
 class FolderDataset(_CropDataset):
     """Plain random crops: ``{"image": C×H×W}``."""
 
@@ -495,6 +695,18 @@ def upscale_validation(
         clean = center_crop(image, crop)
         low = degradation(clean, sample_rng(seed, VALIDATION_STREAM, index))
         samples.append({"input": to_chw(low), "target": to_chw(clean)})
+    return samples
+
+
+def faces_validation(
+    images: ImageCache, *, crop: int, degradation: FaceDegradation, seed: int = 0
+) -> list[Sample]:
+    """Fixed pairs: each face's canonical view, degraded once with a seed per face."""
+    samples = []
+    for index, face in enumerate(images.images):
+        clean = face_view(face, crop)
+        degraded = degradation(clean, sample_rng(seed, VALIDATION_STREAM, index))
+        samples.append({"input": to_chw(degraded), "target": to_chw(clean)})
     return samples
 
 
@@ -607,11 +819,40 @@ def _build_upscale(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     )
 
 
+def face_degradation(cfg: Mapping[str, Any]) -> FaceDegradation:
+    """The :class:`FaceDegradation` of a ``data`` config section of kind ``"faces"``."""
+    return FaceDegradation(
+        blur=cfg["blur"],
+        downscale=cfg["downscale"],
+        noise=cfg["noise"],
+        jpeg=tuple(cfg["jpeg"]),
+        presets=cfg["preset"],
+        damage=cfg["damage"],
+        aging_p=cfg["aging_p"],
+        clean_p=cfg["clean_p"],
+        reference=cfg["reference"],
+    )
+
+
+def _build_faces(cfg: Mapping[str, Any], seed: int) -> DataBundle:
+    train, val = _train_and_val(cfg, "train", "val", seed)
+    degradation = face_degradation(cfg)
+    jitter = {key: cfg[key] for key in ("rotation", "shift", "color", "gray_p")}
+    # validation faces are all degraded: an untouched one would score an infinite PSNR
+    validation = face_degradation({**cfg, "clean_p": 0.0})
+    return DataBundle(
+        FacesDataset(train, degradation=degradation, **jitter, **_crop_options(cfg, seed)),
+        faces_validation(val, crop=cfg["val_crop"], degradation=validation, seed=seed),
+        {"train": str(train.folder), "val": _describe(train, val)},
+    )
+
+
 DATA_KINDS = {
     "aging": _build_aging,
     "unpaired": _build_unpaired,
     "folder": _build_folder,
     "upscale": _build_upscale,
+    "faces": _build_faces,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from daguerre.training.recipes.base import Optimize, Recipe, frozen, image_scores, logits_of
 from daguerre.training.recipes.cyclegan import CycleGAN
 from daguerre.training.recipes.damage import DamageDetection
+from daguerre.training.recipes.faces import FaceRestoration
 from daguerre.training.recipes.inpaint import Inpaint
 from daguerre.training.recipes.landmarks import Landmarks
 from daguerre.training.recipes.pix2pix import Pix2Pix
@@ -25,6 +26,7 @@ RECIPES: dict[str, type[Recipe]] = {
     "tone": Tone,
     "landmarks": Landmarks,
     "upscale": Upscale,
+    "faces": FaceRestoration,
 }
 
 
@@ -39,6 +41,7 @@ __all__ = [
     "RECIPES",
     "CycleGAN",
     "DamageDetection",
+    "FaceRestoration",
     "Inpaint",
     "Landmarks",
     "Optimize",
