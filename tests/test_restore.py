@@ -280,7 +280,7 @@ def test_stages_run_in_the_order_of_the_one_registry(monkeypatch):
     from daguerre.restore import stages
     from daguerre.restore.context import StageSpec
 
-    names = ["detect", "inpaint", "enhance", "finish", "upscale"]
+    names = ["detect", "inpaint", "enhance", "faces", "finish", "upscale"]
     assert [stage.name for stage in stages.STAGES] == names
     extra = StageSpec("invert", lambda image, ctx: np.subtract(1.0, image), lambda o: True)
     monkeypatch.setattr(stages, "STAGES", (*stages.STAGES, extra))

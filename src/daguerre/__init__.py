@@ -19,6 +19,7 @@ _API = {
     "age": ("daguerre.aging", "age"),
     "restore": ("daguerre.restore", "restore"),
     "RestorePipeline": ("daguerre.restore", "RestorePipeline"),
+    "restore_faces": ("daguerre.faces", "restore_faces"),
     "stylize": ("daguerre.style", "stylize"),
     "load_model": ("daguerre.hub", "load"),
 }

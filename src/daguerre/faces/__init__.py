@@ -26,6 +26,9 @@ H×W×C in [0, 1], as :func:`daguerre.image.read` gives::
   feathered ellipse (:func:`face_mask`), its low frequencies matched to the photo in Lab;
   overlapping faces blend order-independently; gray photos stay gray; pixels outside every
   mask are unchanged.
+* :func:`restore_faces` (``stage.py``): all of it with the ``restore-faces`` network, only
+  the faces restored; :func:`faces_stage` is the restore pipeline's ``faces`` stage
+  (``RestoreOptions(faces=True, face_strength=...)``) and :func:`restore_found` its core.
 
 Errors are :class:`FaceError` (a ``ValueError``); a missing or corrupt landmark model is a
 :class:`daguerre.hub.ModelError` naming the file.
@@ -37,6 +40,7 @@ from daguerre.faces.align import CROP_SIZE, TEMPLATE, FaceTransform, align, face
 from daguerre.faces.detect import DetectOptions, FaceDetector, detect_faces
 from daguerre.faces.landmarks import locate, locate_many
 from daguerre.faces.paste import face_mask, is_gray, paste
+from daguerre.faces.stage import faces_stage, find_faces, restore_faces, restore_found
 from daguerre.faces.types import Face, FaceError
 
 __all__ = [
@@ -51,8 +55,12 @@ __all__ = [
     "detect_faces",
     "face_mask",
     "face_transform",
+    "faces_stage",
+    "find_faces",
     "is_gray",
     "locate",
     "locate_many",
     "paste",
+    "restore_faces",
+    "restore_found",
 ]

@@ -5,6 +5,7 @@ They live apart so that the pipeline and its stages both import them and never e
 
 from __future__ import annotations
 
+import numbers
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from pathlib import Path
 import numpy as np
 from torch import nn
 
+from daguerre.faces.stage import LANDMARKS_MODEL
+from daguerre.faces.stage import MODEL_NAME as FACES_MODEL
+from daguerre.faces.types import Face
 from daguerre.hub import ModelSource, load_network
 
 Progress = Callable[[str, int, int], None]
@@ -22,7 +26,15 @@ INPAINT_MODEL = "restore-inpaint"
 ENHANCE_MODEL = "restore-enhance"
 # the upscalers of ``scale`` 2 and 4 (daguerre.upscale.model_names)
 UPSCALE_MODELS = tuple(f"upscale-x{s}{kind}" for s in (2, 4) for kind in ("", "-fidelity"))
-MODELS = (DAMAGE_MODEL, INPAINT_MODEL, ENHANCE_MODEL, *UPSCALE_MODELS)  # ``models`` may name these
+# ``models`` may name these
+MODELS = (
+    DAMAGE_MODEL,
+    INPAINT_MODEL,
+    ENHANCE_MODEL,
+    FACES_MODEL,
+    LANDMARKS_MODEL,
+    *UPSCALE_MODELS,
+)
 MIN_TILE = 64  # smaller tiles are mostly padding and overlap
 
 
@@ -65,10 +77,19 @@ class RestoreOptions:
     models: Mapping[str, ModelSource] = field(default_factory=dict)
     # 2 or 4: the restored photo is then enlarged by the GAN upscaler (the last stage)
     scale: int = 1
+    # the faces stage (after global restoration): every face found, aligned, restored by the
+    # restore-faces network and pasted back. False by default only because no restore-faces
+    # model is bundled yet: switch the default to True once it is (the CLI's --faces auto
+    # already turns it on when the model is there)
+    faces: bool = False
+    # 0: the faces of the whole-image result; 1: those of the face network; between: a blend
+    face_strength: float = 1.0
 
     def __post_init__(self) -> None:
-        for name in ("mask_threshold", "max_hole"):
+        for name in ("mask_threshold", "max_hole", "face_strength"):
             _check_range(name, getattr(self, name), 0.0, 1.0)
+        if not isinstance(self.faces, bool):
+            raise ValueError(f"faces must be True or False, got {self.faces!r}")
         if self.scale not in (1, 2, 4) or isinstance(self.scale, bool):
             raise ValueError(f"scale must be 1, 2 or 4, got {self.scale!r}")
         if self.classical_fill_width < 0:
@@ -99,19 +120,23 @@ class RestoreOptions:
 
 
 def _check_range(name: str, value: float, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}")
     if not low <= value <= high:
         raise ValueError(f"{name} must lie in [{low}, {high}], got {value}")
 
 
 @dataclass
 class Context:
-    """State passed along the stages: options, the damage mask, a progress callback."""
+    """State passed along the stages: options, the damage mask, the faces found, a progress
+    callback."""
 
     options: RestoreOptions
     mask: np.ndarray | None = None
     progress: Progress | None = None
     monochrome: bool = False
     models: dict[str, nn.Module] = field(default_factory=dict)
+    faces: list[Face] | None = None  # set by the faces stage (each with its landmarks)
 
     def model(self, name: str) -> nn.Module:
         """The network ``name``, loaded once per pipeline: ``options.models`` first, then

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import torch
 
+from daguerre.faces.stage import faces_stage
 from daguerre.nets.tone import TonedUNet, ToneNet, thumbnail
 from daguerre.restore.classical import inpaint_telea
 from daguerre.restore.context import (
@@ -193,6 +194,7 @@ STAGES = (
     StageSpec("detect", detect_damage, _wants_mask),
     StageSpec("inpaint", inpaint, lambda options: _wants_mask(options) and options.inpaint),
     StageSpec("enhance", enhance, lambda options: options.enhance),
+    StageSpec("faces", faces_stage, lambda options: options.faces and options.face_strength > 0),
     StageSpec("finish", lambda image, ctx: finish(image), lambda options: options.finish),
     StageSpec("upscale", upscale_stage, lambda options: options.scale > 1),
 )
