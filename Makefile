@@ -36,7 +36,9 @@ bench: setup ## speed and memory figures (slow; not part of the tests)
 docs: setup ## regenerate the pictures in docs/
 	$(BIN)/python scripts/make_samples.py
 	$(BIN)/python scripts/make_aging_gallery.py
+	$(BIN)/python scripts/make_aging_varied.py
 	$(BIN)/python scripts/make_restore_sheet.py
+	$(BIN)/python scripts/make_restore_damaged.py --height 300
 	$(BIN)/python scripts/make_style_sheet.py
 
 clean:
