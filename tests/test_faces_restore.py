@@ -149,6 +149,13 @@ def test_faces_data_kind_builds_from_a_config(tmp_path: Path) -> None:
     bundle = build_data("faces", resolve_config(faces_config(faces, 1))["data"])
     assert len(bundle.val) == 1  # a fifth of the faces held out
     assert bundle.val[0]["input"].shape == bundle.train[(0, 0)]["target"].shape == (3, 32, 32)
+    # patch: training sees windows of the whole degraded view, validation the whole view
+    windows = build_data("faces", resolve_config(faces_config(faces, 1, patch=16))["data"])
+    pair = windows.train[(0, 0)]
+    assert pair["input"].shape == pair["target"].shape == (3, 16, 16)
+    assert windows.val[0]["input"].shape == (3, 32, 32)
+    with pytest.raises(ValueError, match="patch"):
+        build_data("faces", resolve_config(faces_config(faces, 1, patch=40))["data"])
 
 
 def test_faces_recipe_learns_and_exports_a_loadable_model(tmp_path: Path) -> None:
@@ -187,6 +194,21 @@ def test_stage_pastes_the_restored_face_only_inside_its_mask(found: list[Face]) 
     zero = RestorePipeline(**options, face_strength=0.0)
     assert "faces" not in [name for name, _ in zero.stages()]
     assert np.array_equal(zero(image).image, plain)
+
+
+def test_a_face_larger_than_the_crop_keeps_its_own_detail(found: list[Face]) -> None:
+    """A 384² face shrinks to the 256² crop: an identity restorer must leave it untouched (a
+    plain paste would blur it by the round trip), a real change still reaches the photo."""
+    found[:] = [face_at(8.0, 8.0, 384.0)]
+    image = textured(400, 400)
+    plain = RestorePipeline(**BASE)(image).image
+    same = RestorePipeline(**BASE, faces=True, models={"restore-faces": torch.nn.Identity()})
+    np.testing.assert_allclose(same(image).image, plain, atol=1e-5)
+    flat = RestorePipeline(**BASE, faces=True, models={"restore-faces": Flat()})(image).image
+    transform = face_transform(found[0].landmarks, stage.FACE_SIZE)
+    assert transform.scale < stage.LARGE_FACE_SCALE
+    core = cv2.warpAffine(face_mask(stage.FACE_SIZE), transform.inverse, (400, 400)) > 0.99
+    assert flat[core].std() < 0.5 * plain[core].std()
 
 
 def test_stage_runs_after_enhance_and_before_upscale() -> None:

@@ -22,7 +22,7 @@ from daguerre.nets import CompactUpscaler
 from daguerre.restore import RestoreOptions, RestorePipeline
 from daguerre.tiling import run_tiled
 from daguerre.training import ConfigError, train
-from daguerre.upscale import Blend, Upscaler, model_names, upscale
+from daguerre.upscale import Blend, Halved, Upscaler, model_names, upscale
 from daguerre.upscale.dip import deep_image_prior, default_iterations
 from daguerre.upscale.evaluate import degrade, evaluate
 
@@ -199,8 +199,25 @@ def test_sharpness_blends_the_fidelity_and_gan_outputs(weights: Path) -> None:
 
 
 def test_missing_models_are_a_model_error_never_random_weights(tmp_path: Path) -> None:
+    missing = {name: tmp_path / f"{name}.safetensors" for name in model_names(4)}
     with pytest.raises(ModelError, match="upscale-x4"):
-        Upscaler(4, weights_dir=tmp_path).network()
+        Upscaler(4, models=missing).network()
+
+
+def test_without_a_x2_model_x2_is_the_x4_model_halved(weights: Path, tmp_path: Path) -> None:
+    only_x4 = tmp_path / "x4"
+    for name in model_names(4):
+        for path in hub.model_paths(name, weights):
+            (only_x4 / path.name).parent.mkdir(exist_ok=True)
+            (only_x4 / path.name).write_bytes(path.read_bytes())
+    image = photo()
+    halved = Upscaler(2, weights_dir=only_x4)
+    assert isinstance(halved.network(), Halved)
+    raw = run_tiled(hub.load_network("upscale-x4", weights_dir=only_x4), image, scale=4)
+    expected = np.clip(raw.reshape(48, 2, 40, 2, 3).mean(axis=(1, 3)), 0, 1)
+    np.testing.assert_allclose(halved(image), expected, atol=1e-5)
+    own = Upscaler(2, weights_dir=weights)  # a folder with ×2 models uses them
+    assert not isinstance(own.network(), Halved)
 
 
 def test_upscale_tiles_into_a_preallocated_array() -> None:

@@ -238,6 +238,16 @@ def load(
 ModelSource = str | os.PathLike[str] | nn.Module
 
 
+def has_model(name: str, weights_dir: str | os.PathLike[str] | None = None) -> bool:
+    """Whether model ``name`` (weights and card) is in ``weights_dir`` or bundled."""
+    folders = [weights_dir] if weights_dir is not None else []
+    for folder in [*folders, WEIGHTS_DIR]:
+        weights, card = model_paths(name, folder)
+        if weights.is_file() and card.is_file():
+            return True
+    return False
+
+
 def load_network(
     name: str,
     source: ModelSource | None = None,

@@ -40,16 +40,14 @@ MODEL_NAME = "restore-faces"
 FACE_SIZE = CROP_SIZE  # the side of the aligned crops the face model restores
 
 Window = tuple[int, int, int, int]  # left, top, right, bottom
+# faces whose crop is smaller than they are (crop pixels per photo pixel under this) are given
+# the network's change on top of their own detail (:func:`_paste_all`), not replaced
+LARGE_FACE_SCALE = 0.9
 
 
 def model_available(weights_dir: str | Path | None = None) -> bool:
     """Whether a ``restore-faces`` model is in ``weights_dir`` or bundled (``--faces auto``)."""
-    folders = [Path(weights_dir)] if weights_dir is not None else []
-    for folder in [*folders, hub.WEIGHTS_DIR]:
-        weights, card = hub.model_paths(MODEL_NAME, folder)
-        if weights.is_file() and card.is_file():
-            return True
-    return False
+    return hub.has_model(MODEL_NAME, weights_dir)
 
 
 def find_faces(
@@ -117,22 +115,40 @@ def restore_found(
     right = max(w[2] for _, w in windows)
     bottom = max(w[3] for _, w in windows)
     region = image[top:bottom, left:right]
-    crops: list[np.ndarray] = []
-    transforms: list[FaceTransform] = []
+    aligned: list[tuple[np.ndarray, np.ndarray, FaceTransform]] = []
     for done, (face, _) in enumerate(windows, start=1):
         assert face.landmarks is not None
         crop, transform = align(region, face.landmarks - (left, top), FACE_SIZE)
-        crops.append(restore_crop(net, to_rgb(crop), device))
-        transforms.append(transform)
+        crop = to_rgb(crop)
+        aligned.append((crop, restore_crop(net, crop, device), transform))
         if progress is not None:
             progress(done, len(windows))
-    pasted = paste(region, crops, transforms)
+    pasted = _paste_all(region, aligned)
     if strength < 1.0:
         pasted -= region
         pasted *= np.float32(strength)
         pasted += region
     region[...] = pasted
     return image
+
+
+def _paste_all(
+    region: np.ndarray, aligned: Sequence[tuple[np.ndarray, np.ndarray, FaceTransform]]
+) -> np.ndarray:
+    """``region`` with the restored faces pasted back (a new array).
+
+    A face the crop shrank (more photo pixels than crop pixels) would lose the photo's own
+    detail if its crop replaced it: it gets the network's change instead — the paste of the
+    restored crop less the paste of the crop it was given — on top of the photo."""
+    small = [(out, t) for _, out, t in aligned if t.scale >= LARGE_FACE_SCALE]
+    large = [(given, out, t) for given, out, t in aligned if t.scale < LARGE_FACE_SCALE]
+    pasted = paste(region, [out for out, _ in small], [t for _, t in small]) if small else region
+    if large:
+        transforms = [t for _, _, t in large]
+        change = paste(pasted, [out for _, out, _ in large], transforms)
+        change -= paste(pasted, [given for given, _, _ in large], transforms)
+        pasted = np.clip(pasted + change, 0.0, 1.0)
+    return pasted
 
 
 def _landmark_net(ctx: Context) -> nn.Module:

@@ -2,6 +2,14 @@
 engine, the restore pipeline's upscale stage, and Deep Image Prior (:mod:`.dip`), which needs no
 training."""
 
-from daguerre.upscale.upscaler import SCALES, Blend, Upscaler, model_names, upscale
+from daguerre.upscale.upscaler import (
+    SCALES,
+    Blend,
+    Halved,
+    Upscaler,
+    load_upscaler,
+    model_names,
+    upscale,
+)
 
-__all__ = ["SCALES", "Blend", "Upscaler", "model_names", "upscale"]
+__all__ = ["SCALES", "Blend", "Halved", "Upscaler", "load_upscaler", "model_names", "upscale"]

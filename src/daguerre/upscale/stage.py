@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from daguerre.upscale.upscaler import model_names, upscale
+from daguerre.upscale.upscaler import load_upscaler, model_names, upscale
 
 if TYPE_CHECKING:
     from daguerre.restore.context import Context
@@ -19,9 +19,13 @@ def upscale_stage(image: np.ndarray, ctx: Context) -> np.ndarray:
     # the GAN model alone: a restored photo is clean, and the texture the GAN draws is what a
     # bicubic-looking enlargement lacks (``daguerre upscale --sharpness`` blends the two)
     name = model_names(options.scale)[1]
+    if name not in ctx.models:
+        ctx.models[name] = load_upscaler(
+            name, options.models.get(name), weights_dir=options.weights_dir, device=options.device
+        )
     return upscale(
         image,
-        ctx.model(name),
+        ctx.models[name],
         options.scale,
         tile=options.tile,
         device=options.device,

@@ -2,7 +2,9 @@
 
 Each scale has two models: a fidelity one (L1 only: the closest to the truth) and a GAN one
 (sharper, more natural texture). ``sharpness`` in [0, 1] blends their outputs pixel by pixel
-(0: fidelity only, 1: GAN only); at 0 or 1 only one model is loaded and run.
+(0: fidelity only, 1: GAN only); at 0 or 1 only one model is loaded and run. Where no ×2 model
+exists, ×2 is the ×4 model's output shrunk by two (:class:`Halved`, as Real-ESRGAN's
+``--outscale`` does).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from daguerre import hub
@@ -40,6 +43,32 @@ def check_scale(scale: int) -> None:
 def check_sharpness(sharpness: float) -> None:
     if not 0.0 <= sharpness <= 1.0:
         raise ValueError(f"sharpness must lie in [0, 1], got {sharpness}")
+
+
+class Halved(nn.Module):
+    """A ×4 network whose output is shrunk by two (means of 2×2 pixels): a ×2 upscaler."""
+
+    def __init__(self, net: nn.Module) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(self.net(x), 2)
+
+
+def load_upscaler(
+    name: str,
+    source: hub.ModelSource | None = None,
+    *,
+    weights_dir: str | Path | None = None,
+    device: str = "cpu",
+) -> nn.Module:
+    """The upscaler ``name`` (:func:`model_names`) as :func:`daguerre.hub.load_network` finds
+    it, except that a ×2 model found nowhere is its ×4 counterpart :class:`Halved`."""
+    x4 = name.replace("upscale-x2", "upscale-x4", 1)
+    if source is None and x4 != name and not hub.has_model(name, weights_dir):
+        return Halved(hub.load_network(x4, weights_dir=weights_dir, device=device)).eval()
+    return hub.load_network(name, source, weights_dir=weights_dir, device=device)
 
 
 class Blend(nn.Module):
@@ -131,7 +160,7 @@ class Upscaler:
             weights = (1.0 - self.sharpness, self.sharpness)
             used = [(name, w) for name, w in zip(names, weights, strict=True) if w > 0]
             nets = [
-                hub.load_network(
+                load_upscaler(
                     name, self.models.get(name), weights_dir=self.weights_dir, device=self.device
                 )
                 for name, _ in used

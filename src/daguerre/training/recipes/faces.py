@@ -46,6 +46,7 @@ class FaceRestoration(Recipe):
     defaults: ClassVar[dict[str, Any]] = {
         "data": {
             "crop": 256,
+            "patch": 0,  # train on random windows of this side of the degraded view (0: whole)
             "val_crop": 256,
             "scale": [0.9, 1.1],  # zoom of the random view
             "rotation": 8.0,  # degrees, either way
