@@ -1035,3 +1035,24 @@ def translate(
         return [_write_like(item, picture, generator(picture.pixels, tile=tile), sources)]
 
     _finish(batch.run(items, job, description="translating", console=console), "translated", output)
+
+
+@app.command()
+def web(
+    host: Annotated[
+        str, typer.Option(help="Address to serve on; 127.0.0.1 keeps the page on this computer.")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the page.")] = 7860,
+    max_upload_mb: Annotated[
+        int, typer.Option(min=1, help="Largest file the page accepts, in megabytes.")
+    ] = 200,
+) -> None:
+    """Open a web page to restore, stylize and age photos (needs: pip install 'daguerre\\[web]')."""
+    try:
+        from daguerre.web import serve
+    except ModuleNotFoundError as error:
+        if error.name != "gradio":
+            raise
+        console.print("[red]error[/red] the web page needs Gradio: pip install 'daguerre\\[web]'")
+        raise typer.Exit(2) from error
+    serve(host, port, max_upload_mb)
