@@ -1,46 +1,58 @@
-"""Run one image job over many files: output naming, progress, per-file errors, a summary."""
+"""Plan a batch over many files: every output named up front, collisions and earlier results
+found before any work, finished files of an earlier run skipped through the journal.
+
+:mod:`daguerre.runner` then does the work; :mod:`daguerre.journal` is the record both share.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from daguerre.image import IMAGE_SUFFIXES, scan_folder
+from daguerre.journal import Journal, Record, settings_hash
 
-from daguerre.image import IMAGE_SUFFIXES, ImageError, find_images
+OUTPUT_EXTENSIONS = ("auto", "png", "jpg", "jpeg", "tif", "tiff", "webp")
 
-OUTPUT_EXTENSIONS = ("auto", "png", "jpg", "tif")
+
+class PlanError(Exception):
+    """The batch is refused before any work (a collision, earlier results, no folder to write)."""
 
 
 @dataclass
 class BatchItem:
-    """One input file and where its result goes."""
+    """One input file, where its result goes, and its side outputs by kind (e.g. ``mask``)."""
 
     source: Path
     target: Path
+    extras: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> list[Path]:
+        return [self.target, *self.extras.values()]
 
 
 @dataclass
-class BatchReport:
-    """What a batch did: inputs done, files written, and inputs that failed with the reason."""
+class Plan:
+    """What a batch will do: items to run, items an earlier run finished, inputs that failed
+    before any work (missing paths) and files of input folders that are not images."""
 
-    done: list[Path] = field(default_factory=list)
-    written: list[Path] = field(default_factory=list)
+    output_dir: Path
+    settings: str
+    journal: Journal
+    items: list[BatchItem] = field(default_factory=list)
+    finished: list[BatchItem] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    skipped: list[Path] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
+    def record(self, item: BatchItem, status: str, outputs: Sequence[Path] = ()) -> Record:
+        """A journal record of ``item`` (its planned outputs unless ``outputs`` is given)."""
+        names = [str(path.relative_to(self.output_dir)) for path in outputs or item.outputs]
+        return Record.of(item.source, self.settings, names, status)
 
 
 def output_target(source: Path, root: Path | None, output_dir: Path, ext: str, suffix: str) -> Path:
@@ -67,78 +79,135 @@ def plan(
     ext: str = "auto",
     suffix: str = "",
     recursive: bool = False,
-) -> list[BatchItem]:
-    """Expand files and folders into items; two inputs that would share a target are an error.
+    extras: Mapping[str, str] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    overwrite: bool = False,
+) -> Plan:
+    """Expand files and folders into items and check every output before any work.
 
-    A file named twice (e.g. on its own and inside a folder given too) is done once.
+    ``extras`` maps a side output's kind to the ending added to the result's stem (``mask`` →
+    ``_mask.png``). ``settings`` are what shapes a result: a rerun with the same ones skips the
+    files the journal records as finished and unchanged, and redoes the others. Raises
+    :class:`PlanError` when two outputs (or an output and an input) are one file, when an output
+    exists from another run or other settings (unless ``overwrite``), or when the output folder
+    cannot be written. A file named twice is done once; a missing input is a failure of its own.
     """
-    items: list[BatchItem] = []
-    for given in inputs:
+    output_dir = Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise PlanError(f"{output_dir}: is a file; -o names the folder the results go into")
+    journal = Journal(output_dir)
+    result = Plan(output_dir, settings_hash(dict(settings or {}, ext=ext, suffix=suffix)), journal)
+    sources = _expand(inputs, output_dir, recursive, journal.outputs, result)
+    for source, root in sources.items():
+        target = output_target(source, root, output_dir, ext, suffix)
+        ends = (extras or {}).items()
+        result.items.append(
+            BatchItem(source, target, {kind: _beside(target, end) for kind, end in ends})
+        )
+    _refuse_collisions(result.items, list(sources))
+    _resume(result, overwrite)
+    _check_writable(output_dir)
+    return result
+
+
+def _beside(target: Path, ending: str) -> Path:
+    return target.with_name(f"{target.stem}{ending}")
+
+
+def _expand(
+    inputs: Sequence[Path], output_dir: Path, recursive: bool, outputs: set[Path], plan: Plan
+) -> dict[Path, Path | None]:
+    """Input files (each with the folder it was found in, or None), in order, without repeats.
+
+    Folders give their images, minus anything an earlier batch wrote (the journal's outputs)
+    and anything under the output folder when it lies inside them; their other files are
+    ``plan.skipped``. A missing path is ``plan.failed``.
+    """
+    out = output_dir.resolve()
+    found: dict[Path, Path | None] = {}
+    seen: set[Path] = set()
+    for given in map(Path, inputs):
         if given.is_dir():
-            for source in find_images([given], recursive=recursive):
-                items.append(
-                    BatchItem(source, output_target(source, given, output_dir, ext, suffix))
-                )
+            inside = out != given.resolve() and out.is_relative_to(given.resolve())
+            images, others = scan_folder(given, recursive)
+            for path in (*images, *others):
+                resolved = path.resolve()
+                if resolved in outputs or (inside and resolved.is_relative_to(out)):
+                    continue
+                if path.suffix.lower() not in IMAGE_SUFFIXES:
+                    plan.skipped.append(path)
+                elif resolved not in seen:
+                    seen.add(resolved)
+                    found[path] = given
+        elif given.is_file():
+            if given.resolve() not in seen:
+                seen.add(given.resolve())
+                found[given] = None
+        elif given.exists():
+            plan.failed.append((given, "not a regular file"))
         else:
-            found = find_images([given])
-            items.extend(
-                BatchItem(source, output_target(source, None, output_dir, ext, suffix))
-                for source in found
-            )
-    unique: list[BatchItem] = []
-    seen: dict[Path, Path] = {}
+            plan.failed.append((given, "no such file or folder"))
+    return found
+
+
+def _refuse_collisions(items: list[BatchItem], sources: list[Path]) -> None:
+    """Two outputs that are one file, or an output that is an input, refuse the whole batch."""
+    by_path = {source.resolve(): source for source in sources}
+    by_inode = {_inode(source): source for source in sources}
+    owners: dict[Path, Path] = {}
     for item in items:
-        other = seen.get(item.target)
-        if other is None:
-            seen[item.target] = item.source
-            unique.append(item)
-        elif other.resolve() != item.source.resolve():
-            raise ImageError(item.source, f"would write to {item.target}, as {other} does")
-    return unique
+        for output in item.outputs:
+            key = output.resolve()
+            replaced = by_path.get(key) or (by_inode.get(_inode(key)) if key.exists() else None)
+            if replaced is not None:
+                what = "itself" if replaced == item.source else f"the input {replaced}"
+                raise PlanError(
+                    f"{item.source}: its output {output} would replace {what}; "
+                    "choose another -o or add a --suffix"
+                )
+            other = owners.setdefault(key, item.source)
+            if other != item.source:
+                raise PlanError(
+                    f"{item.source}: would write to {output}, as {other} does; rename one of "
+                    "them or add a --suffix"
+                )
 
 
-def run(
-    items: Iterable[BatchItem],
-    job: Callable[[BatchItem], Sequence[Path]],
-    *,
-    description: str,
-    console: Console | None = None,
-) -> BatchReport:
-    """Call ``job`` on each item under a progress bar; a failing file is reported, not fatal.
-
-    ``job`` returns the paths it wrote. ``ImageError`` and ``ValueError`` are expected per-file
-    failures (bad input), reported with the file's name; anything else is a bug and propagates.
-    """
-    console = console or Console(stderr=True, soft_wrap=True)
-    items = list(items)
-    report = BatchReport()
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[name]}", markup=False),
-    )
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(description, total=len(items), name="")
-        for item in items:
-            progress.update(task, name=item.source.name)
-            try:
-                report.written.extend(job(item))
-                report.done.append(item.source)
-            except (ImageError, ValueError) as error:
-                # an ImageError names its file; anything else gets the input's name
-                reason = str(error) if isinstance(error, ImageError) else f"{item.source}: {error}"
-                report.failed.append((item.source, reason))
-                console.print(f"[red]failed[/red] {escape(reason)}")  # paths may hold [...]
-            progress.advance(task)
-    return report
+def _inode(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_dev, stat.st_ino
 
 
-def summary(report: BatchReport, verb: str) -> str:
-    """One line for the end of a batch: how many files were done and how many failed."""
-    line = f"{verb} {len(report.done)} file(s)"
-    if report.failed:
-        line += f", {len(report.failed)} failed"
-    return line
+def _resume(plan: Plan, overwrite: bool) -> None:
+    """Sort items into finished (skipped) and to do; outputs that are not this batch's own
+    (another run, other settings, or no record) refuse the batch unless ``overwrite``."""
+    items, plan.items = plan.items, []
+    foreign: list[Path] = []
+    for item in items:
+        now = plan.record(item, "started")
+        last = plan.journal.latest.get(now.outputs[0])
+        ours = last is not None and (last.input, last.settings) == (now.input, now.settings)
+        if ours and not overwrite and last.status == "done" and last.same_input(now):
+            written = [plan.output_dir / name for name in last.outputs]
+            if all(path.is_file() for path in written):
+                plan.finished.append(item)
+                continue
+        if not (ours or overwrite):
+            foreign.extend(path for path in item.outputs if path.exists())
+        plan.items.append(item)
+    if foreign:
+        raise PlanError(
+            f"{len(foreign)} output(s) already exist from another run or other settings, e.g. "
+            f"{foreign[0]}; add --overwrite to replace them, or choose another -o or --suffix"
+        )
+
+
+def _check_writable(folder: Path) -> None:
+    """Create ``folder`` and write a probe file in it, so a refusal comes before any work."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".daguerre-probe-", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        raise PlanError(f"{folder}: cannot write here ({error.strerror or error})") from error

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import numpy as np
 import typer
@@ -12,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from daguerre import __version__, batch
+from daguerre import __version__, batch, runner
 from daguerre.image import Image, ImageError
 
 if TYPE_CHECKING:
@@ -39,9 +41,34 @@ Recursive = Annotated[
 ]
 Ext = Annotated[
     str,
-    typer.Option(help="Output format: auto (same as the input), png, jpg or tif."),
+    typer.Option(
+        help="Output format: auto (same as the input), png, jpg, jpeg, tif, tiff or webp."
+    ),
 ]
 Suffix = Annotated[str, typer.Option(help="Text added to each output file's stem.")]
+Overwrite = Annotated[
+    bool,
+    typer.Option(
+        "--overwrite",
+        help="Redo every file and replace results already there (by default a rerun skips "
+        "the files it finished and refuses to replace other runs' results).",
+    ),
+]
+Workers = Annotated[
+    int, typer.Option(min=1, help="Processes working at once; they share the CPU cores.")
+]
+Report = Annotated[
+    Path | None,
+    typer.Option(help="Write a CSV here: input, status, outputs, seconds, error for each input."),
+]
+Quality = Annotated[int, typer.Option(min=1, max=100, help="JPEG and WebP quality.")]
+StripMetadata = Annotated[
+    bool,
+    typer.Option(
+        "--strip-metadata",
+        help="Leave out the input's EXIF, resolution (DPI) and ICC profile (kept by default).",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -64,20 +91,81 @@ def main(
     """
 
 
-def _plan(
-    inputs: list[Path], output: Path, ext: str, suffix: str, recursive: bool
-) -> list[batch.BatchItem]:
+@dataclass(frozen=True)
+class _Writing:
+    """How results are written: JPEG/WebP quality, and whether the input's metadata is kept."""
+
+    quality: int = 95
+    keep_metadata: bool = True
+
+
+@dataclass(frozen=True)
+class _BatchOptions:
+    """The options every batch command shares."""
+
+    output: Path
+    ext: str
+    suffix: str
+    recursive: bool
+    overwrite: bool
+    workers: int
+    report: Path | None
+    writing: _Writing
+
+
+def _run_batch(
+    inputs: list[Path],
+    options: _BatchOptions,
+    factory: functools.partial[runner.Job],
+    *,
+    description: str,
+    verb: str,
+    extras: dict[str, str] | None = None,
+) -> NoReturn:
+    """Plan, check the job (``factory`` makes it: a bad model is an error before any file),
+    run, report; exit 0, 1 (a file failed), 2 (refused) or 130 (interrupted)."""
+    from daguerre.hub import ModelError
+
+    settings = {"job": factory.func.__name__, **factory.keywords}
     try:
-        return batch.plan(inputs, output, ext=ext, suffix=suffix, recursive=recursive)
-    except (ImageError, ValueError) as error:
+        job = factory()
+        planned = batch.plan(
+            inputs,
+            options.output,
+            ext=options.ext,
+            suffix=options.suffix,
+            recursive=options.recursive,
+            extras=extras,
+            settings=settings,
+            overwrite=options.overwrite,
+        )
+        if not (planned.items or planned.finished or planned.failed):
+            given = ", ".join(str(path) for path in inputs)
+            raise batch.PlanError(f"no image files in {given}")
+        report = runner.run(
+            planned,
+            factory,
+            job=job if options.workers <= 1 else None,
+            description=description,
+            console=console,
+            workers=options.workers,
+        )
+    except (batch.PlanError, ImageError, ModelError, ValueError) as error:
         console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
-
-
-def _finish(report: batch.BatchReport, verb: str, output: Path) -> None:
+    if planned.skipped:
+        shown = ", ".join(path.name for path in planned.skipped[:5])
+        more = ", …" if len(planned.skipped) > 5 else ""
+        console.print(
+            f"[yellow]skipped[/yellow] {len(planned.skipped)} file(s) that are not JPEG, PNG, "
+            f"TIFF, BMP or WebP images: {escape(shown)}{more}"
+        )
+    if options.report is not None:
+        runner.write_csv(report, options.report)
     color = "green" if report.ok else "yellow"
-    console.print(f"[{color}]{batch.summary(report, verb)}[/{color}] → {escape(str(output))}")
-    raise typer.Exit(0 if report.ok else 1)
+    line = runner.summary(report, verb)
+    console.print(f"[{color}]{line}[/{color}] → {escape(str(options.output))}")
+    raise typer.Exit(130 if report.interrupted else 0 if report.ok else 1)
 
 
 def _file_seed(seed: int, path: Path) -> int:
@@ -85,10 +173,8 @@ def _file_seed(seed: int, path: Path) -> int:
     return seed ^ zlib.crc32(path.name.encode())
 
 
-def _write_like(
-    item: batch.BatchItem, picture: Image, pixels: np.ndarray, sources: list[Path]
-) -> Path:
-    """Write ``pixels`` for ``item`` with the input's bit depth and its alpha (resized to fit)."""
+def _write_like(target: Path, picture: Image, pixels: np.ndarray, writing: _Writing) -> Path:
+    """Write ``pixels`` for ``picture`` with its bit depth, alpha and metadata (resized to fit)."""
     import cv2
 
     from daguerre import image
@@ -97,17 +183,25 @@ def _write_like(
     if alpha is not None and alpha.shape != pixels.shape[:2]:
         size = (pixels.shape[1], pixels.shape[0])
         alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).clip(0.0, 1.0)
+    metadata = None
+    if writing.keep_metadata and picture.metadata is not None:
+        metadata = picture.metadata.scaled(pixels.shape[1] / picture.pixels.shape[1])
     return image.write(
-        item.target, pixels, alpha=alpha, bit_depth=picture.bit_depth, protect=sources
+        target,
+        pixels,
+        alpha=alpha,
+        bit_depth=picture.bit_depth,
+        quality=writing.quality,
+        metadata=metadata,
+        protect=[picture.path] if picture.path else [],
     )
 
 
-def _write_mask(item: batch.BatchItem, mask: np.ndarray, sources: list[Path]) -> Path:
-    """Write a damage mask next to ``item``'s result as ``NAME_mask.png``."""
+def _write_mask(item: batch.BatchItem, mask: np.ndarray) -> Path:
+    """Write a damage mask as the item's ``mask`` output."""
     from daguerre import image
 
-    target = item.target.with_name(f"{item.target.stem}_mask.png")
-    return image.write(target, mask[..., None], protect=sources)
+    return image.write(item.extras["mask"], mask[..., None], protect=[item.source])
 
 
 @app.command()
@@ -126,28 +220,45 @@ def age(
     ext: Ext = "auto",
     suffix: Suffix = "",
     recursive: Recursive = False,
+    overwrite: Overwrite = False,
+    workers: Workers = 1,
+    report: Report = None,
+    quality: Quality = 95,
+    strip: StripMetadata = False,
 ) -> None:
     """Make clean photos look old: fading, blur, noise, grain, scratches, dust, cracks, tears."""
-    from daguerre import aging, image
+    from daguerre import aging
 
     if preset not in aging.PRESETS:
         console.print(
             f"[red]error[/red] unknown preset {preset!r}; choose from {list(aging.PRESETS)}"
         )
         raise typer.Exit(2)
+    options = _BatchOptions(
+        output, ext, suffix, recursive, overwrite, workers, report, _Writing(quality, not strip)
+    )
+    factory = functools.partial(
+        _age_job, preset=preset, seed=seed, save_mask=save_mask, writing=options.writing
+    )
+    extras = {"mask": "_mask.png"} if save_mask else None
+    _run_batch(inputs, options, factory, description="aging", verb="aged", extras=extras)
+
+
+def _age_job(*, preset: str, seed: int, save_mask: bool, writing: _Writing) -> runner.Job:
+    """The job of ``age``: read, age with the file's seed, write the result (and its mask)."""
+    from daguerre import aging, image
+
     pipeline = aging.AgingPipeline(preset)
-    items = _plan(inputs, output, ext, suffix, recursive)
-    sources = [item.source for item in items]
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
         result = pipeline(picture.pixels, _file_seed(seed, item.source))
-        written = [_write_like(item, picture, result.aged, sources)]
+        written = [_write_like(item.target, picture, result.aged, writing)]
         if save_mask:
-            written.append(_write_mask(item, result.mask, sources))
+            written.append(_write_mask(item, result.mask))
         return written
 
-    _finish(batch.run(items, job, description="aging", console=console), "aged", output)
+    return job
 
 
 @app.command()
@@ -369,6 +480,11 @@ def restore(
         ),
     ] = "auto",
     recursive: Recursive = False,
+    overwrite: Overwrite = False,
+    workers: Workers = 1,
+    report: Report = None,
+    quality: Quality = 95,
+    strip: StripMetadata = False,
     weights: WeightsDir = None,
     mask_threshold: MaskThreshold = 0.9,
     max_hole: MaxHole = 0.01,
@@ -388,75 +504,86 @@ def restore(
 ) -> None:
     """Restore old photos: find and fill scratches, dust, cracks and tears, clean them, then
     restore the faces."""
+    from daguerre.faces.stage import model_available
+
+    shared = {
+        "mask_threshold": mask_threshold,
+        "max_hole": max_hole,
+        "device": device,
+        "tile": tile,
+        "weights_dir": None if weights is None else str(weights),
+    }
+    if method == "dip":  # the models find damage only; the fitted network does the rest
+        pipeline = {"inpaint": False, "enhance": False, **shared}
+    else:
+        pipeline = {
+            "enhance": not no_enhance,
+            "finish": finish,
+            "monochrome": {"auto": None, "yes": True, "no": False}[monochrome],
+            "scale": scale,
+            "faces": faces == "on" or (faces == "auto" and model_available(weights)),
+            "face_strength": face_strength,
+            **shared,
+        }
+    pipeline["detect_damage"] = not no_damage or mask is not None
+    options = _BatchOptions(
+        output, ext, suffix, recursive, overwrite, workers, report, _Writing(quality, not strip)
+    )
+    factory = functools.partial(
+        _restore_job,
+        pipeline=pipeline,
+        mask=None if mask is None else str(mask),
+        dip=None if method == "net" else {"iterations": iterations, "seed": seed, "scale": scale},
+        compare=compare,
+        save_mask=save_mask,
+        writing=options.writing,
+    )
+    extras = {"mask": "_mask.png"} if save_mask else {}
+    if compare:
+        extras["compare"] = "_compare.jpg"
+    _run_batch(inputs, options, factory, description="restoring", verb="restored", extras=extras)
+
+
+def _restore_job(
+    *,
+    pipeline: dict[str, object],
+    mask: str | None,
+    dip: dict[str, int | None] | None,
+    compare: bool,
+    save_mask: bool,
+    writing: _Writing,
+) -> runner.Job:
+    """The job of ``restore``: the pipeline (with a user mask, or Deep Image Prior's damage
+    finder), then the result, its mask and a before / after sheet."""
     from daguerre import image
     from daguerre.color import preview
-    from daguerre.faces.stage import model_available
-    from daguerre.hub import ModelError
+    from daguerre.restore import RestorePipeline
 
-    user_mask = None
-    if mask is not None:
-        try:
-            user_mask = image.read(mask).pixels.max(axis=-1)
-        except ImageError as error:
-            console.print(f"[red]error[/red] {escape(str(error))}")
-            raise typer.Exit(2) from error
-    pipeline = _restore_pipeline(
-        detect_damage=not no_damage or user_mask is not None,
-        enhance=not no_enhance,
-        finish=finish,
-        mask=user_mask,
-        monochrome={"auto": None, "yes": True, "no": False}[monochrome],
-        mask_threshold=mask_threshold,
-        max_hole=max_hole,
-        device=device,
-        tile=tile,
-        weights_dir=weights,
-        scale=scale,
-        faces=faces == "on" or (faces == "auto" and model_available(weights)),
-        face_strength=face_strength,
-    )
-    if method == "dip":  # the models find damage only; the fitted network does the rest
-        pipeline = _restore_pipeline(
-            detect_damage=not no_damage or user_mask is not None,
-            inpaint=False,
-            enhance=False,
-            mask=user_mask,
-            mask_threshold=mask_threshold,
-            max_hole=max_hole,
-            device=device,
-            tile=tile,
-            weights_dir=weights,
-        )
-    items = _plan(inputs, output, ext, suffix, recursive)
-    sources = [item.source for item in items]
+    user_mask = None if mask is None else image.read(mask).pixels.max(axis=-1)
+    restorer = RestorePipeline(**pipeline, mask=user_mask)  # type: ignore[arg-type]
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
         # a copy: a small photo's preview is the photo itself, which the pipeline may change
         before = preview(picture.pixels, COMPARE_SIDE).copy() if compare else None
         # the pixels are not needed again: the pipeline may work on them (one copy fewer)
-        result = pipeline(picture.pixels, overwrite=method == "net")
-        if method == "dip":
-            holes = None if result.mask is None else _dip_holes(result.mask, pipeline)
-            pixels = _dip(picture.pixels, scale, holes, iterations, device, seed)
+        result = restorer(picture.pixels, overwrite=dip is None)
+        if dip is not None:
+            holes = None if result.mask is None else _dip_holes(result.mask, restorer)
+            device = str(pipeline["device"])
+            pixels = _dip(
+                picture.pixels, dip["scale"], holes, dip["iterations"], device, dip["seed"]
+            )
             result = type(result)(pixels, result.mask)
-        written = [_write_like(item, picture, result.image, sources)]
-        stem = item.target.stem
+        written = [_write_like(item.target, picture, result.image, writing)]
         if save_mask and result.mask is not None:
-            written.append(_write_mask(item, result.mask, sources))
+            written.append(_write_mask(item, result.mask))
         if before is not None:
             sheet = _side_by_side(before, preview(result.image, COMPARE_SIDE))
-            written.append(
-                image.write(item.target.with_name(f"{stem}_compare.jpg"), sheet, protect=sources)
-            )
+            written.append(image.write(item.extras["compare"], sheet, protect=[item.source]))
         return written
 
-    try:
-        report = batch.run(items, job, description="restoring", console=console)
-    except ModelError as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
-    _finish(report, "restored", output)
+    return job
 
 
 evaluate_app = typer.Typer(help="Measure the bundled models on your own clean photos.")
@@ -899,34 +1026,43 @@ def stylize(
     ext: Ext = "auto",
     suffix: Suffix = "",
     recursive: Recursive = False,
+    overwrite: Overwrite = False,
+    workers: Workers = 1,
+    report: Report = None,
+    quality: Quality = 95,
+    strip: StripMetadata = False,
 ) -> None:
     """Make photos look like a painting: a trained style, any painting, its colours, or vintage."""
+    options = _BatchOptions(
+        output, ext, suffix, recursive, overwrite, workers, report, _Writing(quality, not strip)
+    )
+    style_options = {
+        "method": method,
+        "strength": strength,
+        "preserve_colors": preserve_colors,
+        "size": size,
+        "tile": tile,
+        "device": device,
+        "seed": seed,
+    }
+    factory = functools.partial(
+        _stylize_job, style=style, options=style_options, writing=options.writing
+    )
+    _run_batch(inputs, options, factory, description="styling", verb="stylized")
+
+
+def _stylize_job(*, style: str, options: dict[str, object], writing: _Writing) -> runner.Job:
+    """The job of ``stylize``: read, restyle, write."""
     from daguerre import image
-    from daguerre.hub import ModelError
     from daguerre.style import Stylizer
 
-    try:
-        stylizer = Stylizer(
-            style,
-            method=method,
-            strength=strength,
-            preserve_colors=preserve_colors,
-            size=size,
-            tile=tile,
-            device=device,
-            seed=seed,
-        )
-    except (ImageError, ModelError, ValueError) as error:
-        console.print(f"[red]error[/red] {error}")
-        raise typer.Exit(2) from error
-    items = _plan(inputs, output, ext, suffix, recursive)
-    sources = [item.source for item in items]
+    stylizer = Stylizer(style, **options)  # type: ignore[arg-type]
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
-        return [_write_like(item, picture, stylizer(picture.pixels), sources)]
+        return [_write_like(item.target, picture, stylizer(picture.pixels), writing)]
 
-    _finish(batch.run(items, job, description="styling", console=console), "stylized", output)
+    return job
 
 
 @app.command()
@@ -961,30 +1097,48 @@ def upscale(
     ext: Ext = "auto",
     suffix: Suffix = "",
     recursive: Recursive = False,
+    overwrite: Overwrite = False,
+    workers: Workers = 1,
+    report: Report = None,
+    quality: Quality = 95,
+    strip: StripMetadata = False,
 ) -> None:
     """Enlarge photos 2× or 4× with the trained upscalers (or Deep Image Prior)."""
+    options = _BatchOptions(
+        output, ext, suffix, recursive, overwrite, workers, report, _Writing(quality, not strip)
+    )
+    factory = functools.partial(
+        _upscale_job,
+        scale=scale,
+        options={"sharpness": sharpness, "weights_dir": weights, "device": device, "tile": tile},
+        dip=None if method == "net" else {"iterations": iterations, "seed": seed},
+        writing=options.writing,
+    )
+    _run_batch(inputs, options, factory, description="upscaling", verb="upscaled")
+
+
+def _upscale_job(
+    *,
+    scale: int,
+    options: dict[str, object],
+    dip: dict[str, int | None] | None,
+    writing: _Writing,
+) -> runner.Job:
+    """The job of ``upscale``: the trained upscalers or Deep Image Prior; gray stays gray."""
     from daguerre import image
     from daguerre.color import to_gray, to_rgb
-    from daguerre.hub import ModelError
     from daguerre.upscale import Upscaler
 
-    try:
-        upscaler = Upscaler(
-            scale, sharpness=sharpness, weights_dir=weights, device=device, tile=tile
-        )
-        if method == "net":
-            upscaler.network()  # a missing model fails here, before any file is read
-    except (ModelError, ValueError) as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
-    items = _plan(inputs, output, ext, suffix, recursive)
-    sources = [item.source for item in items]
+    upscaler = Upscaler(scale, **options)  # type: ignore[arg-type]
+    if dip is None:
+        upscaler.network()  # a missing model fails here, before any file is read
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
         gray = picture.pixels.shape[-1] == 1
-        if method == "dip":
-            pixels = _dip(picture.pixels, scale, None, iterations, device, seed)
+        if dip is not None:
+            device = str(options["device"])
+            pixels = _dip(picture.pixels, scale, None, dip["iterations"], device, dip["seed"])
         else:
             rgb = to_rgb(picture.pixels)
             height, width = rgb.shape[:2]
@@ -994,9 +1148,9 @@ def upscale(
             pixels = upscaler(rgb, out=np.empty((height * scale, width * scale, 3), kind))
         if gray:
             pixels = to_gray(pixels)
-        return [_write_like(item, picture, pixels, sources)]
+        return [_write_like(item.target, picture, pixels, writing)]
 
-    _finish(batch.run(items, job, description="upscaling", console=console), "upscaled", output)
+    return job
 
 
 @app.command()
@@ -1016,25 +1170,34 @@ def translate(
     ext: Ext = "auto",
     suffix: Suffix = "",
     recursive: Recursive = False,
+    overwrite: Overwrite = False,
+    workers: Workers = 1,
+    report: Report = None,
+    quality: Quality = 95,
+    strip: StripMetadata = False,
 ) -> None:
     """Translate photos into another collection's look with a trained CycleGAN generator."""
+    options = _BatchOptions(
+        output, ext, suffix, recursive, overwrite, workers, report, _Writing(quality, not strip)
+    )
+    factory = functools.partial(
+        _translate_job, model=model, device=device, tile=tile, writing=options.writing
+    )
+    _run_batch(inputs, options, factory, description="translating", verb="translated")
+
+
+def _translate_job(*, model: str, device: str, tile: int | None, writing: _Writing) -> runner.Job:
+    """The job of ``translate``: read, translate with the generator, write."""
     from daguerre import image
-    from daguerre.hub import ModelError
     from daguerre.style import Generator
 
-    try:
-        generator = Generator(model, device=device)
-    except (ModelError, ValueError) as error:
-        console.print(f"[red]error[/red] {error}")
-        raise typer.Exit(2) from error
-    items = _plan(inputs, output, ext, suffix, recursive)
-    sources = [item.source for item in items]
+    generator = Generator(model, device=device)
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
-        return [_write_like(item, picture, generator(picture.pixels, tile=tile), sources)]
+        return [_write_like(item.target, picture, generator(picture.pixels, tile=tile), writing)]
 
-    _finish(batch.run(items, job, description="translating", console=console), "translated", output)
+    return job
 
 
 @app.command()

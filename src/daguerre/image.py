@@ -18,7 +18,7 @@ import secrets
 import threading
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +29,7 @@ from PIL import Image as PILImage
 from PIL import ImageCms, UnidentifiedImageError
 
 from daguerre.color import as_pixels
+from daguerre.metadata import Metadata, insert_png_chunks
 
 if TYPE_CHECKING:
     import torch
@@ -82,13 +83,15 @@ class ImageError(Exception):
 
 @dataclass
 class Image:
-    """Pixels float32 H×W×C in [0, 1] (C = 1 or 3), alpha float32 H×W or None, and provenance."""
+    """Pixels float32 H×W×C in [0, 1] (C = 1 or 3), alpha float32 H×W or None, provenance and
+    the file's metadata (EXIF, resolution, ICC profile; the pixels are sRGB whatever it says)."""
 
     pixels: np.ndarray
     alpha: np.ndarray | None = None
     bit_depth: int = 8
     format: str = "PNG"
     path: Path | None = None
+    metadata: Metadata | None = None
 
     def __post_init__(self) -> None:
         if self.pixels.ndim != 3 or self.pixels.shape[2] not in (1, 3):
@@ -138,27 +141,40 @@ def read(path: Path | str, *, max_pixels: int | None = None) -> Image:
                 else:
                     pixels, alpha, bit_depth = _decode_pillow(pil, icc, path)
                 orientation = _exif_orientation(pil, path)
+                metadata = Metadata.of(pil, swap_axes=_ORIENTATIONS[orientation][2])
+                pages = getattr(pil, "n_frames", 1) if fmt == "TIFF" else 1
     except ImageError:
         raise
     except OSError as error:
         raise ImageError(path, f"cannot read ({error.strerror or error})") from error
+    if pages > 1:
+        warnings.warn(f"{path}: a TIFF of {pages} pages; only the first is read", stacklevel=2)
     return Image(
         pixels=_orient(pixels, orientation),
         alpha=None if alpha is None else _orient(alpha, orientation),
         bit_depth=bit_depth,
         format=fmt,
         path=path,
+        metadata=metadata,
     )
 
 
 def _unidentified_reason(head: bytes) -> str:
     """Why a file Pillow could not identify is refused, judged from its first bytes."""
+    if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR" and 0 in _png_size(head):
+        width, height = _png_size(head)
+        return f"a PNG whose header says {width}×{height} pixels: it holds no picture"
     if head.startswith(_TIFF_SIGNATURES):
         return (
             "a TIFF with a sample layout that cannot be read (floating-point or unusual "
             "samples?); save it as an 8- or 16-bit integer TIFF"
         )
     return "not a JPEG, PNG, TIFF, BMP or WebP image"
+
+
+def _png_size(head: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def _pixel_limit(max_pixels: int | None) -> int:
@@ -348,19 +364,22 @@ def _orient(array: np.ndarray, orientation: int) -> np.ndarray:
 # ------------------------------------------------------------------------------ colour management
 
 
-def _icc_transform(icc: bytes, in_mode: str, path: Path) -> ImageCms.ImageCmsTransform | None:
-    """A transform from the embedded profile to sRGB (RGB out), or None for sRGB/unusable ones."""
+def _icc_transform(
+    icc: bytes, in_mode: str, path: Path, *, from_srgb: bool = False
+) -> ImageCms.ImageCmsTransform | None:
+    """A transform from the embedded profile to sRGB (RGB out), or with ``from_srgb`` from
+    sRGB (RGB in) to the profile; None for sRGB or unusable profiles."""
     # lcms's optimised gray->RGB path is coarse in the shadows (errors of several levels).
     precision = ImageCms.Flags.NOOPTIMIZE if in_mode == "L" else ImageCms.Flags.HIGHRESPRECALC
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if "srgb" in ImageCms.getProfileDescription(profile).lower().replace(" ", ""):
             return None
+        ends = (_SRGB, profile) if from_srgb else (profile, _SRGB)
         return ImageCms.buildTransform(
-            profile,
-            _SRGB,
-            in_mode,
-            "RGB",
+            *ends,
+            "RGB" if from_srgb else in_mode,
+            in_mode if from_srgb else "RGB",
             renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
             flags=ImageCms.Flags.BLACKPOINTCOMPENSATION | precision,
         )
@@ -401,11 +420,35 @@ def _icc_to_srgb_array(pixels: np.ndarray, icc: bytes | None, path: Path) -> np.
     if gray:
         levels = np.linspace(0.0, 1.0, 256)
         return np.interp(pixels, levels, _gray_table(transform)).astype(np.float32)
+    return _apply_lut3d(pixels, _rgb_table(transform), _LUT_LEVELS)
+
+
+def _rgb_table(transform: ImageCms.ImageCmsTransform) -> np.ndarray:
+    """The RGB transform sampled on the 53³ nodes of ``_LUT_LEVELS``, in [0, 1]."""
     n = len(_LUT_LEVELS)
     grid = np.stack(np.meshgrid(_LUT_LEVELS, _LUT_LEVELS, _LUT_LEVELS, indexing="ij"), axis=-1)
     flat = PILImage.fromarray(grid.reshape(1, -1, 3))
     table = np.asarray(ImageCms.applyTransform(flat, transform), np.float32) / 255.0
-    return _apply_lut3d(pixels, table.reshape(n, n, n, 3), _LUT_LEVELS)
+    return table.reshape(n, n, n, 3)
+
+
+def _srgb_to_icc_array(pixels: np.ndarray, icc: bytes, path: Path) -> np.ndarray | None:
+    """sRGB pixels (1 or 3 channels) converted into the profile ``icc`` for a file that embeds
+    it: unchanged for an sRGB profile, None for one of another kind (CMYK, or gray for colour)."""
+    gray = pixels.shape[2] == 1
+    try:
+        space = ImageCms.ImageCmsProfile(io.BytesIO(icc)).profile.xcolor_space.strip()
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+    if space != ("GRAY" if gray else "RGB"):
+        return None
+    transform = _icc_transform(icc, "L" if gray else "RGB", path, from_srgb=not gray)
+    if transform is None:
+        return pixels
+    if gray:  # the inverse of the gray table read() applies (it rises with the level)
+        table = _gray_table(transform)
+        return np.interp(pixels, table, np.linspace(0.0, 1.0, 256)).astype(np.float32)
+    return _apply_lut3d(pixels, _rgb_table(transform), _LUT_LEVELS)
 
 
 def _apply_lut3d(rgb: np.ndarray, lut: np.ndarray, levels: np.ndarray) -> np.ndarray:
@@ -441,14 +484,17 @@ def write(
     alpha: np.ndarray | None = None,
     bit_depth: int | None = None,
     quality: int = 95,
+    metadata: Metadata | None = None,
     protect: Iterable[Path | str] = (),
 ) -> Path:
     """Write pixels atomically, in the format the suffix names; return the path written.
 
     ``bit_depth`` (default: the image's own, else 8) is kept where the format allows 16 bits
     (PNG, TIFF). Alpha is kept in PNG, TIFF and WebP; JPEG and BMP get it composited over white,
-    with a warning. ``protect`` (plus an :class:`Image`'s own ``path``) lists files that must
-    never be overwritten. Parent folders are created.
+    with a warning. ``metadata`` (default: an :class:`Image`'s own) is kept as far as the format
+    holds it; with an ICC profile other than sRGB the pixels are converted into it. ``protect``
+    (plus an :class:`Image`'s own ``path``) lists files that must never be overwritten. Parent
+    folders are created.
     """
     path = Path(path)
     fmt = _FORMAT_BY_SUFFIX.get(path.suffix.lower())
@@ -459,6 +505,7 @@ def write(
     if isinstance(image, Image):
         alpha = image.alpha if alpha is None else alpha
         bit_depth = image.bit_depth if bit_depth is None else bit_depth
+        metadata = image.metadata if metadata is None else metadata
         if image.path is not None:
             protected.append(image.path)
         pixels = image.pixels
@@ -477,11 +524,27 @@ def write(
         coverage = np.clip(alpha, 0.0, 1.0)[..., None]
         pixels = pixels * coverage + (1.0 - coverage)
         alpha = None
-    if bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS:
-        _atomic_write(path, _encode_16(path, fmt, pixels, alpha))
+    sixteen = bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS
+    if metadata is not None:
+        pixels, metadata = _into_profile(path, pixels, metadata, sixteen and fmt == "TIFF")
+    if sixteen:
+        _atomic_write(path, _encode_16(path, fmt, pixels, alpha, metadata))
     else:
-        _atomic_write(path, _encode_8(fmt, pixels, alpha, quality))
+        _atomic_write(path, _encode_8(fmt, pixels, alpha, quality, metadata))
     return path
+
+
+def _into_profile(
+    path: Path, pixels: np.ndarray, metadata: Metadata, no_profile: bool
+) -> tuple[np.ndarray, Metadata]:
+    """Pixels in the metadata's ICC profile; a profile the file cannot take (``no_profile``)
+    or that the pixels cannot go into is dropped, and the pixels stay sRGB."""
+    converted = None
+    if metadata.icc and not no_profile:
+        converted = _srgb_to_icc_array(pixels, metadata.icc, path)
+    if converted is None:
+        return pixels, replace(metadata, icc=None)
+    return converted, metadata
 
 
 def _checked_arrays(
@@ -518,7 +581,13 @@ def _quantize(array: np.ndarray, depth: int, rows: int = 256) -> np.ndarray:
     return out
 
 
-def _encode_8(fmt: str, pixels: np.ndarray, alpha: np.ndarray | None, quality: int) -> bytes:
+def _encode_8(
+    fmt: str,
+    pixels: np.ndarray,
+    alpha: np.ndarray | None,
+    quality: int,
+    metadata: Metadata | None,
+) -> bytes:
     """Encode through Pillow (L, LA, RGB or RGBA)."""
     planes = [_quantize(pixels, 8)]
     if alpha is not None:
@@ -532,13 +601,18 @@ def _encode_8(fmt: str, pixels: np.ndarray, alpha: np.ndarray | None, quality: i
         "WEBP": {"quality": quality},
         "TIFF": {"compression": "tiff_adobe_deflate"},
     }.get(fmt, {})
+    if metadata is not None:
+        options.update(metadata.pillow_options(fmt))
     buffer = io.BytesIO()
     pil.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
-def _encode_16(path: Path, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None) -> bytes:
-    """Encode 16-bit PNG/TIFF through OpenCV (channels in BGR(A) order)."""
+def _encode_16(
+    path: Path, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None, metadata: Metadata | None
+) -> bytes:
+    """Encode 16-bit PNG/TIFF through OpenCV (channels in BGR(A) order); metadata goes into a
+    PNG as chunks, into a TIFF as its resolution only (with a warning for what is lost)."""
     array = _quantize(pixels, 16)
     if alpha is not None:
         if array.shape[2] == 1:
@@ -552,9 +626,18 @@ def _encode_16(path: Path, fmt: str, pixels: np.ndarray, alpha: np.ndarray | Non
         if fmt == "PNG"
         else (".tif", [cv2.IMWRITE_TIFF_COMPRESSION, cv2.IMWRITE_TIFF_COMPRESSION_ADOBE_DEFLATE])
     )
+    if metadata is not None and fmt == "TIFF":
+        if metadata.dpi:
+            x, y = (round(value) for value in metadata.dpi)
+            params += [cv2.IMWRITE_TIFF_RESUNIT, 2, cv2.IMWRITE_TIFF_XDPI, x]
+            params += [cv2.IMWRITE_TIFF_YDPI, y]
+        if metadata.exif:
+            warnings.warn(f"{path}: a 16-bit TIFF is written without EXIF", stacklevel=3)
     ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(array), params)
     if not ok:
         raise ImageError(path, f"OpenCV could not encode a 16-bit {fmt}")
+    if metadata is not None and fmt == "PNG":
+        return insert_png_chunks(encoded.tobytes(), metadata.png_chunks())
     return encoded.tobytes()
 
 
@@ -609,14 +692,21 @@ def find_images(inputs: Iterable[Path | str] | Path | str, recursive: bool = Fal
 
 
 def _images_in(folder: Path, recursive: bool) -> list[Path]:
+    return scan_folder(folder, recursive)[0]
+
+
+def scan_folder(folder: Path, recursive: bool = False) -> tuple[list[Path], list[Path]]:
+    """(image files, other files) of ``folder``, each sorted; hidden files and folders are left
+    out of both."""
     candidates = folder.rglob("*") if recursive else folder.iterdir()
-    return sorted(
-        path
-        for path in candidates
-        if path.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-        and path.is_file()
-    )
+    images: list[Path] = []
+    others: list[Path] = []
+    for path in candidates:
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        if path.is_file():
+            (images if path.suffix.lower() in IMAGE_SUFFIXES else others).append(path)
+    return sorted(images), sorted(others)
 
 
 # --------------------------------------------------------------------------------- array helpers
