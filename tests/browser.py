@@ -40,10 +40,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def web_server(timeout: float = 60.0) -> Iterator[tuple[str, float]]:
-    """``daguerre web`` on a free port: yields its URL and the seconds it took to answer."""
+def web_server(*options: str, timeout: float = 60.0) -> Iterator[tuple[str, float]]:
+    """``daguerre web OPTIONS`` on a free port: yields its URL and the seconds it took to
+    answer."""
     port = free_port()
-    command = [sys.executable, "-m", "daguerre", "web", "--port", str(port)]
+    command = [sys.executable, "-m", "daguerre", "web", "--port", str(port), *options]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from daguerre.aging import PRESETS
-from daguerre.web.handlers import results_folder, shown_errors
+from daguerre.web.handlers import download_files, results_folder, shown_errors
 from daguerre.web.jobs import age_photo
 
 
@@ -23,12 +23,7 @@ def build(workdir: Path) -> None:
         with gr.Column():
             compare = gr.ImageSlider(label="Before / after", elem_id="age-compare")
             mask = gr.Image(label="Damage drawn", interactive=False, elem_id="age-mask")
-            downloads = gr.File(
-                label="Aged photo and its mask",
-                file_count="multiple",
-                interactive=False,
-                elem_id="age-downloads",
-            )
+            downloads = download_files("Aged photo and its mask", "age-downloads")
 
     @shown_errors
     def age(path: str | None, preset_name: str, seed_value: float) -> tuple[Any, ...]:

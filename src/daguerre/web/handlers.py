@@ -1,4 +1,4 @@
-"""What every tab's handlers share: errors shown in the page, progress, the results folder."""
+"""What every tab shares: errors shown in the page, progress, the results and their downloads."""
 
 from __future__ import annotations
 
@@ -47,3 +47,13 @@ def results_folder(root: Path) -> Path:
         if old.stat().st_mtime < cutoff:
             shutil.rmtree(old, ignore_errors=True)
     return root
+
+
+def download_files(label: str, elem_id: str, many: bool = True) -> gr.File:
+    """The component that offers a tab's full-resolution results for download."""
+    return gr.File(
+        label=label,
+        file_count="multiple" if many else "single",
+        interactive=False,
+        elem_id=elem_id,
+    )

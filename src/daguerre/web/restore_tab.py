@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from daguerre.web.files import display, read_upload
-from daguerre.web.handlers import reporter, results_folder, shown_errors
+from daguerre.web.handlers import download_files, reporter, results_folder, shown_errors
 from daguerre.web.jobs import FACES, MONOCHROME, RestoreSettings, restore_photos
 
 BRUSH_COLOR = "#ff3030"
@@ -76,12 +76,7 @@ def build(workdir: Path) -> None:
             with gr.Accordion("Damage mask", open=False):
                 mask = gr.Image(label="Damage mask", elem_id="restore-mask", interactive=False)
             gallery = gr.Gallery(label="All results", visible=False, elem_id="restore-gallery")
-            downloads = gr.File(
-                label="Full-resolution results",
-                file_count="multiple",
-                interactive=False,
-                elem_id="restore-downloads",
-            )
+            downloads = download_files("Full-resolution results", "restore-downloads")
             status = gr.Markdown(elem_id="restore-status")
 
     @shown_errors

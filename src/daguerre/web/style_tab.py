@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from daguerre.web.files import read_upload
-from daguerre.web.handlers import reporter, results_folder, shown_errors
+from daguerre.web.handlers import download_files, reporter, results_folder, shown_errors
 from daguerre.web.jobs import stylize_photo
 from daguerre.web.styles import bundled_styles
 
@@ -52,7 +52,7 @@ def build(workdir: Path) -> None:
             run = gr.Button("Stylize", variant="primary", elem_id="style-run")
         with gr.Column():
             compare = gr.ImageSlider(label="Before / after", elem_id="style-compare")
-            downloads = gr.File(label="Result", interactive=False, elem_id="style-downloads")
+            downloads = download_files("Result", "style-downloads", many=False)
 
     def pick(event: gr.SelectData) -> str:
         return styles[event.index].name
