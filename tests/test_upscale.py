@@ -153,7 +153,8 @@ def tiny_config(photos: Path, weights: dict[str, float], steps: int) -> dict:
 
 def test_tiny_fidelity_upscaler_learns_and_exports(tmp_path: Path) -> None:
     photos = write_shapes(tmp_path / "photos", 8, size=(48, 48))
-    config = tiny_config(photos, {"l1": 1.0, "fm": 0.0, "adv": 0.0}, 30)
+    config = tiny_config(photos, {"l1": 1.0, "fm": 0.0, "adv": 0.0}, 40)
+    config["train"]["val_every"] = 5
     config["export"] = {"name": "upscale-x2-fidelity", "dir": str(tmp_path / "weights")}
     run = train(config, run_dir=tmp_path / "run", device="cpu")
     history = scores(run)

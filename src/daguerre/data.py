@@ -156,6 +156,17 @@ def _resized(
     return out.reshape(height, width, pixels.shape[2])
 
 
+def shrink_bicubic(pixels: np.ndarray, factor: int) -> np.ndarray:
+    """H×W×C float ``pixels`` shrunk ``factor``× by an antialiased bicubic (MATLAB's
+    ``imresize``, the super-resolution convention), float32 (H and W: multiples of ``factor``)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(pixels, np.float32)).permute(2, 0, 1)[None]
+    size = (pixels.shape[0] // factor, pixels.shape[1] // factor)
+    small = torch.nn.functional.interpolate(
+        tensor, size=size, mode="bicubic", align_corners=False, antialias=True
+    )
+    return np.ascontiguousarray(small[0].permute(1, 2, 0).numpy())
+
+
 def _resize_square(region: np.ndarray, size: int) -> np.ndarray:
     if region.shape[0] == size and region.shape[1] == size:
         return region
@@ -322,8 +333,9 @@ class Degradation:
     Gaussian or Poisson noise, JPEG), the shrink by ``factor`` (area, bilinear or bicubic, drawn),
     then a milder second round at the small size (blur, noise, JPEG); each round applies its ops
     with their own probabilities in an order drawn afresh. A share ``clean_p`` of the samples is
-    only shrunk (bicubic), so clean inputs are not mistaken for damaged ones. ``"bicubic"``: the
-    shrink alone. Every draw comes from the sample's generator.
+    only shrunk (antialiased bicubic, :func:`shrink_bicubic`), so clean inputs are not mistaken
+    for damaged ones. ``"bicubic"``: the shrink alone. Every draw comes from the sample's
+    generator.
     """
 
     KINDS = ("real", "bicubic")
@@ -348,7 +360,7 @@ class Degradation:
         height, width = clean.shape[:2]
         size = (width // self.factor, height // self.factor)
         if self.kind == "bicubic" or rng.random() < self.clean_p:
-            return _resized(clean, *size, cv2.INTER_CUBIC).clip(0.0, 1.0)
+            return shrink_bicubic(clean, self.factor).clip(0.0, 1.0)
         image = self._round(clean, rng, self.FIRST, strength=1.0)
         image = _resized(image, *size, self.SHRINK[int(rng.integers(len(self.SHRINK)))])
         image = self._round(image.clip(0.0, 1.0), rng, self.SECOND, strength=0.5)

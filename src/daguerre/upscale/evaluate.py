@@ -17,14 +17,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 from torch import nn
 
 from daguerre import metrics
 from daguerre.aging import ops
 from daguerre.color import to_rgb
+from daguerre.data import shrink_bicubic
 from daguerre.image import read
-from daguerre.upscale.dip import down
 from daguerre.upscale.upscaler import check_scale, upscale
 
 CROP = 512
@@ -54,9 +53,7 @@ def degrade(truth: np.ndarray, scale: int, kind: str, seed: int = 0) -> np.ndarr
     image = truth
     if kind == "real":
         image = ops.gaussian_blur(image, rng, sigma=REAL_BLUR, ratio=1.0, angle=0.0)
-    tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None]
-    small = down(tensor, scale).clamp(0, 1)[0].permute(1, 2, 0).numpy()
-    small = np.ascontiguousarray(small, np.float32)
+    small = np.clip(shrink_bicubic(image, scale), 0.0, 1.0)
     if kind == "real":
         small = ops.gaussian_noise(small, rng, sigma=REAL_NOISE, mono=False)
         small = ops.jpeg(small, rng, quality=REAL_JPEG)
