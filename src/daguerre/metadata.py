@@ -57,8 +57,14 @@ class Metadata:
     def pillow_options(self, fmt: str) -> dict[str, object]:
         """Keyword arguments of Pillow's ``save`` for ``fmt`` (what the format can hold)."""
         options: dict[str, object] = {}
-        if self.exif and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
+        if self.exif and fmt in ("JPEG", "PNG", "WEBP"):
             options["exif"] = self.exif
+        elif self.exif and fmt == "TIFF":  # libtiff's writer takes no sub-blocks: IFD0 only
+            exif = PILImage.Exif()
+            exif.load(self.exif)
+            for tag in _SUB_IFDS:
+                exif.pop(tag, None)
+            options["exif"] = exif.tobytes()
         if self.dpi and fmt in ("JPEG", "PNG", "TIFF", "BMP"):
             options["dpi"] = self.dpi
         if self.icc and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
