@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 from pathlib import Path
 
 import numpy as np
@@ -380,6 +381,17 @@ def test_models_shows_an_unknown_parameter_count_as_a_question_mark(runner, tmp_
     result = invoke(runner, "models")
     assert_clean_exit(result, 0)
     assert [row["parameters"] for row in table_rows(result.output)] == ["?"]
+
+
+def test_models_never_cuts_a_name_on_a_narrow_terminal(tmp_path, monkeypatch):
+    name = "style-starry-night-over-the-rhone-1888"
+    metrics = {f"metric_{index}": 0.123456 for index in range(6)}
+    card = {"name": name, "task": "style", "parameters": 1234567, "metrics": metrics}
+    (tmp_path / f"{name}.json").write_text(json.dumps(card))
+    monkeypatch.setattr(hub, "list_models", functools.partial(hub.list_models, tmp_path))
+    result = invoke(CliRunner(env={"COLUMNS": "80"}), "models")
+    assert_clean_exit(result, 0)
+    assert name in result.output
 
 
 def table_rows(output: str) -> list[dict[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +96,13 @@ def test_every_bundled_style_has_a_thumbnail() -> None:
     styles = bundled_styles()
     assert [s.name for s in styles if s.name != "vintage"] == style_models()
     assert all(style.thumbnail.is_file() and style.caption for style in styles)
+
+
+def test_the_page_is_built_without_loading_torch(tmp_path: Path) -> None:
+    # the models load on first use, so that the page starts in seconds
+    code = (
+        "import sys; from pathlib import Path; import daguerre.web as web; "
+        f"web.build_app(Path({str(tmp_path)!r})); print('torch' in sys.modules)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import sys
+import warnings
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TextIO
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from daguerre import __version__, batch, runner
 from daguerre.image import Image, ImageError
@@ -21,13 +25,6 @@ if TYPE_CHECKING:
     from daguerre.restore import RestorePipeline
     from daguerre.restore.evaluate import Evaluation
 
-app = typer.Typer(
-    name="daguerre",
-    help="Bring damaged old photographs back to life and restyle images with GANs.",
-    no_args_is_help=True,
-    rich_markup_mode="rich",
-    pretty_exceptions_enable=False,
-)
 console = Console(stderr=True, soft_wrap=True)  # messages name files: never wrap them
 
 Inputs = Annotated[
@@ -71,6 +68,80 @@ StripMetadata = Annotated[
 ]
 
 
+def _device_or_exit(name: str, auto: bool) -> str:
+    """A ``--device`` this machine has; else one line naming the ones it has, exit 2."""
+    from daguerre import devices
+
+    try:
+        return devices.check(name, auto=auto)
+    except ValueError as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
+
+
+def _checked_device(name: str) -> str:
+    return _device_or_exit(name, auto=False)
+
+
+def _checked_device_or_auto(name: str) -> str:
+    return _device_or_exit(name, auto=True)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Print a warning as one line (no source file, line number or code)."""
+    console.print(f"[yellow]warning[/yellow] {escape(str(message))}")
+
+
+class _Commands(TyperGroup):
+    """The command group, with a hint when a file name that starts with '-' is read as an
+    option."""
+
+    def main(self, args: Sequence[str] | None = None, *rest: Any, **options: Any) -> Any:
+        self._words = list(sys.argv[1:] if args is None else args)
+        return super().main(args, *rest, **options)
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            # by name: Typer bundles its own copy of Click in some versions, not in others
+            names = [word for word in getattr(self, "_words", []) if _dashed_file(word)]
+            if type(error).__name__ == "NoSuchOption" and names:
+                error.message += (
+                    f". {names[0]!r} is read as options: write ./{names[0]}, or put file names "
+                    f"after -- (… -o out -- {names[0]})"
+                )
+            raise
+
+
+def _dashed_file(word: str) -> bool:
+    """Whether ``word`` starts with '-' but names an image file (existing or by its suffix)."""
+    from daguerre.image import IMAGE_SUFFIXES
+
+    return (
+        word.startswith("-")
+        and not word.startswith("--")
+        and (Path(word).suffix.lower() in IMAGE_SUFFIXES or Path(word).is_file())
+    )
+
+
+app = typer.Typer(
+    name="daguerre",
+    help="Bring damaged old photographs back to life and restyle images with GANs.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    cls=_Commands,
+)
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"daguerre {__version__}")
@@ -89,6 +160,7 @@ def main(
     Every model is trained by the project with [bold]daguerre train[/bold] and ships inside
     the package; nothing is downloaded.
     """
+    warnings.showwarning = _show_warning
 
 
 @dataclass(frozen=True)
@@ -276,7 +348,9 @@ def models() -> None:
         console.print("no bundled models yet")
         return
     table = Table(title="bundled models")
-    for column in ("name", "task", "architecture", "parameters", "steps", "metrics"):
+    # the names are what users type: never cut; the other columns wrap instead
+    table.add_column("name", no_wrap=True, min_width=max(len(card.name) for card in cards))
+    for column in ("task", "architecture", "parameters", "steps", "metrics"):
         table.add_column(column, justify="right" if column == "parameters" else "left")
     for card in cards:
         metrics = ", ".join(f"{key} {value:.4g}" for key, value in card.metrics.items())
@@ -309,7 +383,9 @@ def train(
         typer.Option("--set", help="Override a config key: --set train.steps=2000 (repeatable)."),
     ] = None,
     run_dir: Annotated[Path | None, typer.Option(help="Folder for this run's files.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or mps.")] = "auto",
+    device: Annotated[
+        str, typer.Option(help="auto, cpu, cuda or mps.", callback=_checked_device_or_auto)
+    ] = "auto",
 ) -> None:
     """Train a model from a recipe; the same command runs distributed under torchrun."""
     from daguerre import training
@@ -347,7 +423,7 @@ def _side_by_side(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.concatenate([before, gutter, after], axis=1)
 
 
-Device = Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.")]
+Device = Annotated[str, typer.Option(help="cpu, cuda, cuda:N or mps.", callback=_checked_device)]
 TileSize = Annotated[
     int | None, typer.Option(help="Tile size in pixels (default: from a memory budget).")
 ]
