@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,9 @@ import browser  # noqa: E402  (the tests' helper, so that both drive the same br
 from selenium.webdriver.common.by import By  # noqa: E402
 
 PHOTO = ROOT.parent / "shared" / "data" / "old" / "deoldify__StreetGramaphonePlayerLondon1920s.jpg"
+
+# the outputs fade in after the job ends: a moment before the capture, not a half-faded frame
+SETTLE_S = 2.0
 
 
 def main() -> None:
@@ -44,6 +48,7 @@ def main() -> None:
             driver.find_element(By.ID, "restore-run").click()
             browser.wait(driver, 600).until(lambda d: browser.links(d, "restore-downloads"))
             driver.execute_script("window.scrollTo(0, 0)")
+            time.sleep(SETTLE_S)
             args.output.parent.mkdir(parents=True, exist_ok=True)
             driver.save_screenshot(str(args.output))
             if errors := browser.console_errors(driver):

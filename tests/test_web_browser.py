@@ -61,6 +61,10 @@ def fetch(link: str) -> Image.Image:
         return Image.open(io.BytesIO(response.read()))
 
 
+def page_url(driver: browser.webdriver.Chrome) -> str:
+    return driver.current_url.split("?")[0].split("#")[0]
+
+
 def body_text(driver: browser.webdriver.Chrome) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
@@ -80,6 +84,11 @@ def test_restore_gives_a_full_size_download(driver: browser.webdriver.Chrome) ->
     difference = np.abs(np.asarray(restored, float) - np.asarray(original, float))
     assert difference.mean() > 1.0
     assert len(driver.find_elements(By.CSS_SELECTOR, "#restore-compare img")) == 2
+    # everything the page loaded came from this server: no fonts, scripts or calls from outside
+    loaded = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(entry => entry.name)"
+    )
+    assert [address for address in loaded if not address.startswith(page_url(driver))] == []
 
 
 def test_a_text_file_named_jpg_gives_a_message(
