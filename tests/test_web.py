@@ -106,3 +106,11 @@ def test_the_page_is_built_without_loading_torch(tmp_path: Path) -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"
+
+
+def test_each_model_runs_one_job_at_a_time(tmp_path: Path) -> None:
+    from daguerre.web import build_app
+
+    app = build_app(tmp_path)
+    limits = {fn.concurrency_id: fn.concurrency_limit for fn in app.fns.values()}
+    assert [limits[model] for model in ("restore", "style", "age")] == [1, 1, 1]
