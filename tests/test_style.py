@@ -387,7 +387,26 @@ def test_cli_stylize_refuses_a_bad_style_before_reading_inputs(tmp_path: Path) -
         app, ["stylize", str(tmp_path), "-o", str(tmp_path / "out"), "--style", "nope"]
     )
     assert result.exit_code == 2
-    assert "no such model" in result.output
+    assert "unknown style 'nope'" in result.output and "style-" in result.output
+    assert "restore-" not in result.output and str(hub.WEIGHTS_DIR) not in result.output
+
+
+def test_cli_stylize_optimize_shows_the_iterations_of_each_file(
+    tmp_path: Path, painting_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = []
+
+    def styled(self: Stylizer, pixels: np.ndarray, progress=None) -> np.ndarray:
+        seen.append(progress)
+        progress(3, 10)
+        return pixels
+
+    monkeypatch.setattr(Stylizer, "__call__", styled)
+    image.write(tmp_path / "in" / "photo.png", smooth_photo())
+    args = ["stylize", str(tmp_path / "in"), "-o", str(tmp_path / "out")]
+    result = CliRunner().invoke(app, [*args, "--style", str(painting_file)])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1 and callable(seen[0])
 
 
 def test_cli_translate(tmp_path: Path, translator: Path) -> None:

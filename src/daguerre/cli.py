@@ -6,7 +6,8 @@ import functools
 import sys
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, TextIO
@@ -488,12 +489,9 @@ def _dip(
     seed: int,
 ) -> np.ndarray:
     """Deep Image Prior on one photo under a progress bar (gray photos stay gray)."""
-    from rich.progress import Progress
-
     from daguerre.upscale.dip import deep_image_prior
 
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("deep image prior", total=None)
+    with _steps("deep image prior") as progress:
         result = deep_image_prior(
             pixels,
             scale=scale,
@@ -501,9 +499,20 @@ def _dip(
             iterations=iterations,
             device=device,
             seed=seed,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
+            progress=progress,
         )
     return result.image
+
+
+@contextmanager
+def _steps(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A bar of its own for the steps of one long file (optimisation, Deep Image Prior), under
+    the batch's bar; yields the ``progress(done, total)`` callback."""
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _restore_pipeline(**options: object) -> RestorePipeline:
@@ -1136,7 +1145,12 @@ def _stylize_job(*, style: str, options: dict[str, object], writing: _Writing) -
 
     def job(item: batch.BatchItem) -> list[Path]:
         picture = image.read(item.source)
-        return [_write_like(item.target, picture, stylizer(picture.pixels), writing)]
+        if stylizer.method == "optimize":  # minutes a file: show its iterations
+            with _steps("optimizing") as progress:
+                pixels = stylizer(picture.pixels, progress)
+        else:
+            pixels = stylizer(picture.pixels)
+        return [_write_like(item.target, picture, pixels, writing)]
 
     return job
 

@@ -106,6 +106,7 @@ class Stylizer:
         elif _is_image_path(style):
             self.painting, kind = read(style).pixels, "painting"
         else:
+            _check_model_name(style, directory)
             self.generator = Generator(style, device=device, directory=directory)
             kind = "model"
         allowed = _METHODS_BY_KIND[kind]
@@ -149,6 +150,19 @@ class Stylizer:
             progress=progress,
         )
         return run.image
+
+
+def _check_model_name(style: str | os.PathLike[str], directory: str | os.PathLike[str]) -> None:
+    """A plain name that no model in ``directory`` has is a ``ValueError`` listing the styles."""
+    weights, card = hub.model_paths(style, directory)
+    if card.parent != Path(directory) or card.is_file() or weights.is_file():
+        return  # a path (checked when loaded) or a model that exists
+    styles = [model.name for model in hub.list_models(directory) if model.task == "style"]
+    raise ValueError(
+        f"unknown style {os.fspath(style)!r}; use vintage, a bundled style "
+        f"({', '.join(styles) or 'none bundled'}), a painting (an image file) or a "
+        "MODEL.safetensors"
+    )
 
 
 def _is_image_path(style: str | os.PathLike[str]) -> bool:
