@@ -62,8 +62,8 @@ class Stylizer:
     first (and the result stays at that size): the scale at which brush strokes are drawn, and
     the time the optimisation takes, follow the picture's size. ``tile`` bounds the tile of the
     fast method; ``iterations`` (optimisation at the coarsest level) and ``seed`` (vintage grain,
-    optimisation) are passed on. Raises ``ValueError`` for a bad combination, ``ImageError`` for
-    an unreadable painting and ``hub.ModelError`` for a missing or corrupt model.
+    optimisation) are passed on. Raises ``ValueError`` for a bad combination or an unknown style
+    name, ``ImageError`` for an unreadable painting and ``hub.ModelError`` for a corrupt model.
     """
 
     def __init__(
