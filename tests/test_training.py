@@ -20,11 +20,12 @@ from safetensors.torch import load_file
 from test_data import write_shapes
 from torch import nn
 
-from daguerre import hub
+from daguerre import devices, hub
 from daguerre.data import DataError
 from daguerre.nets import count_parameters, format_count
 from daguerre.training import RECIPES, ConfigError, Recipe, TrainingError, resolve_config, train
-from daguerre.training.checkpoint import CheckpointStore, step_name
+from daguerre.training import trainer as trainer_module
+from daguerre.training.checkpoint import STATE_FILE, CheckpointStore, step_name
 from daguerre.training.ema import EMA
 from daguerre.training.recipes import Optimize
 from daguerre.training.schedule import lr_factor
@@ -289,6 +290,40 @@ def test_resume_gives_the_weights_of_an_uninterrupted_run(
     assert resumed.keys() == uninterrupted.keys()
     assert all(torch.equal(resumed[key], uninterrupted[key]) for key in resumed)
     assert not (run / "checkpoints" / ".tmp-step_00000006").exists()
+
+
+def test_loader_workers_never_outnumber_the_cores(
+    photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = []
+    real = trainer_module.make_loader
+
+    def loader(*args: Any, workers: int, **kwargs: Any) -> Any:
+        asked.append(workers)
+        return real(*args, workers=0, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "make_loader", loader)
+    monkeypatch.setattr(devices, "cores", lambda: 2)
+    config = tiny(photos, 1)
+    config["data"]["workers"] = 4
+    train(config, run_dir=tmp_path / "run", device="cpu")
+    assert asked == [2]
+
+
+def test_resume_falls_back_past_a_corrupt_newest_checkpoint(photos: Path, tmp_path: Path) -> None:
+    run = train(tiny(photos, 6, ckpt_every=3, keep=5), run_dir=tmp_path / "run", device="cpu")
+    final = run / "checkpoints" / step_name(6)
+    uninterrupted = weights(final)
+    (final / "g.safetensors").unlink()  # not truncated: the tensors above map that file
+    (final / "g.safetensors").write_bytes(b"damaged on disk")
+    with pytest.warns(UserWarning, match="step_00000006: cannot be read"):
+        train(resume=run, device="cpu")
+    resumed = weights(final)
+    assert all(torch.equal(resumed[key], uninterrupted[key]) for key in uninterrupted)
+    for folder in (run / "checkpoints").glob("step_*"):
+        (folder / STATE_FILE).write_bytes(b"")
+    with pytest.raises(TrainingError, match="none of its 2 checkpoints can be read"):
+        train(resume=run, device="cpu")
 
 
 def test_a_run_killed_with_sigkill_resumes_from_its_last_checkpoint(

@@ -1,6 +1,15 @@
-"""Which compute devices this machine has, and a check of a device name against them."""
+"""Which compute devices and CPU cores this machine has, and a check of a device name."""
 
 from __future__ import annotations
+
+import os
+
+
+def cores() -> int:
+    """CPU cores this process may use (its affinity, where the system says)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def available() -> list[str]:

@@ -30,6 +30,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from daguerre import devices
 from daguerre.batch import BatchItem, Plan
 from daguerre.image import ImageError
 
@@ -73,13 +74,6 @@ class BatchReport:
     @property
     def ok(self) -> bool:
         return not self.failed and not self.interrupted
-
-
-def cores() -> int:
-    """CPU cores this process may use."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def run(
@@ -217,7 +211,7 @@ def _executor(factory: JobFactory, workers: int, job: Job | None) -> Iterator[Ex
         finally:
             _job = None
         return
-    threads = max(1, cores() // workers)
+    threads = max(1, devices.cores() // workers)
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(factory, threads)

@@ -25,7 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from daguerre import hub
+from daguerre import devices, hub
 from daguerre.allocator import keep_freed_memory
 from daguerre.data import DataBundle, StepSampler, batches, build_data, make_loader
 from daguerre.nets import count_parameters, format_count
@@ -237,7 +237,8 @@ class Trainer:
         loader = make_loader(
             self.data.train,
             sampler,
-            workers=data_cfg["workers"],
+            # more loader processes than cores only compete with the training step for them
+            workers=min(data_cfg["workers"], devices.cores()),
             pin_memory=self.device.type == "cuda",
         )
         monitor = Monitor(
@@ -406,12 +407,26 @@ class Trainer:
         self.store.commit(staging, self.step)
 
     def _restore(self) -> None:
-        """Load the newest complete checkpoint of the run."""
-        folder = self.store.latest()
-        if folder is None:
+        """Load the newest checkpoint of the run that reads back; one that does not (a disk
+        error, a file damaged after the save) is skipped with a warning for the one before."""
+        done = self.store.completed()
+        if not done:
             raise TrainingError(f"{self.run_dir}: no checkpoint to resume from")
         if self.dist.is_main:
             self.store.clean_staging()
+        for _, folder in reversed(done):
+            try:
+                self._load_checkpoint(folder)
+                return
+            except Exception as error:  # safetensors, torch.load and unpickling raise many kinds
+                warnings.warn(
+                    f"{folder}: cannot be read ({error}); resuming from the checkpoint before it",
+                    stacklevel=2,
+                )
+        raise TrainingError(f"{self.run_dir}: none of its {len(done)} checkpoints can be read")
+
+    def _load_checkpoint(self, folder: Path) -> None:
+        """Nets, optimisers, step, time and this rank's random state from ``folder``."""
         load_nets(folder, {**self.raw, EMA_NAME: self.ema.module})
         state = load_state(folder / STATE_FILE)
         for name, optimizer in self.optimizers.items():
