@@ -377,3 +377,54 @@ def test_scaled_memory_is_the_output_and_a_band():
         tracemalloc.stop()
     band = 4 * 32 * 512 * 3 * 4  # one row of output tiles in float32
     assert peak < 2 * band < out.size * 4  # no float32 output was made
+
+
+class PaddingPointwise(nn.Module):
+    """A 1×1 convolution that, like the daguerre generators, pads its input to ``min_size``
+    (replicating the border) and crops back; counts the pixels it works on."""
+
+    min_size = 64
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = _seeded(nn.Conv2d(3, 3, 1), seed=5)
+        self.pixels = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        height, width = x.shape[2:]
+        pad = (0, max(0, self.min_size - width), 0, max(0, self.min_size - height))
+        padded = F.pad(x, pad, mode="replicate")
+        self.pixels += padded.shape[2] * padded.shape[3]
+        return self.conv(padded)[:, :, :height, :width]
+
+
+@pytest.mark.parametrize(("height", "width"), [(8, 3000), (3000, 5)])
+def test_a_thin_strip_is_folded_instead_of_padded(height, width):
+    """A strip 8 px high used to cost 64 rows of work per column (the network's padding)."""
+    image = _random_image(height, width, 3)
+    net = PaddingPointwise()
+    out = run_tiled(net, image, tile=512, overlap=32)
+    unfolded = max(height, width) * net.min_size  # the work of padded tiles, overlaps left out
+    assert net.pixels < 0.5 * unfolded
+    np.testing.assert_allclose(out, _untiled(net, image), atol=1e-5)
+    target = np.empty((2 * height, 2 * width, 3), np.uint8)  # the out= and scale paths agree
+    upscaled = run_tiled(_Doubler(), image, tile=512, overlap=32, scale=2, out=target)
+    np.testing.assert_array_equal(upscaled, np.rint(np.repeat(np.repeat(image, 2, 0), 2, 1) * 255))
+
+
+def test_a_folded_unet_result_is_close_to_the_untiled_one():
+    net = _seeded(UNet(3, 3, base_channels=4, depth=4, max_channels=8), seed=6)
+    assert net.min_size == 32
+    image = _smooth_image(6, 900)
+    reference = _untiled(net, image)
+    out = run_tiled(net, image, tile=128, overlap=32)
+    assert np.abs(out - reference).mean() < 0.3 * np.abs(reference - image).mean()
+
+
+class _Doubler(nn.Module):
+    """Nearest-neighbour ×2, with a minimum size to make thin strips worth folding."""
+
+    min_size = 64
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=2, mode="nearest")

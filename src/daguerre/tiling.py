@@ -30,6 +30,15 @@ Output. The result goes into a new float32 array, into the image itself (``in_pl
 or into a caller's preallocated ``out``: float, or uint8 / uint16, which rows are rounded into as
 they are finished (a 192-megapixel ×4 result held as uint8 is a quarter of its float32 size).
 
+Thin images. A network that pads its input to a minimum size (``min_size`` of the network or
+of any of its parts, e.g. 64 rows for a deep U-Net) spends most of its work on padding when an
+image is a strip a few pixels high. Such a strip is cut along its length into overlapping
+segments, each given ``overlap // 4`` mirrored pixels of context on its short sides, and the
+segments are stacked into one near-square picture that is run like any other; the segments are
+then put back with the tiles' feathered blending (:func:`_run_folded`). Rows next to the strip's
+short sides see mirrored pixels instead of the network's own padding; the rest obeys the
+receptive-field condition above.
+
 Tile size. Either ``tile`` is given, or ``memory_budget_mb`` is turned into a tile size by
 :func:`estimate_bytes_per_pixel` (one probe forward pass on a small tile) and
 :func:`choose_tile`, or :data:`DEFAULT_TILE` is used. The budget covers the device-side
@@ -225,6 +234,17 @@ def run_tiled(
     tile = _round_down(tile, multiple)
     if tile < 1:
         raise ValueError(f"tile must be at least multiple={multiple}")
+    long_axis = _fold_axis(net, height, width, tile, overlap, multiple)
+    if long_axis is not None:
+        options = {"tile": tile, "overlap": overlap, "device": device, "multiple": multiple}
+        result = _run_folded(net, image, long_axis, scale, progress=progress, **options)
+        if in_place:
+            image[...] = result
+            return image
+        if out is not None:
+            _store(out, 0, result)
+            return out
+        return result
 
     # the layout is made in input pixels; windows, weights and the band live in output pixels
     tile_h, starts_y = tile_layout(height, tile, overlap, multiple)
@@ -273,6 +293,73 @@ def run_tiled(
             band[s * tile_h - final :] = 0.0
     assert output is not None
     return output
+
+
+def _fold_axis(
+    net: nn.Module, height: int, width: int, tile: int, overlap: int, multiple: int
+) -> int | None:
+    """The long axis of an image worth folding (see :func:`_run_folded`), or None: one side
+    longer than a tile, the other padded by the network to more than a folded segment."""
+    long_axis, short = (1, height) if width >= height else (0, width)
+    # the largest minimum size of any part: a wrapper (e.g. a detail stage) pads as its net does
+    min_size = max(int(getattr(module, "min_size", 1)) for module in net.modules())
+    padded = _round_up(max(short, min_size), max(multiple, 1))
+    longer = max(height, width) > tile
+    return long_axis if longer and padded > short + 2 * (overlap // 4) else None
+
+
+def _run_folded(
+    net: nn.Module,
+    image: np.ndarray,
+    long_axis: int,
+    scale: int,
+    *,
+    tile: int,
+    overlap: int,
+    progress: Progress | None,
+    **options: object,
+) -> np.ndarray:
+    """Run a thin ``image`` as a stack of its segments along ``long_axis`` (see the module doc)."""
+    short_axis = 1 - long_axis
+    short, length = image.shape[short_axis], image.shape[long_axis]
+    context = overlap // 4
+    block = short + 2 * context
+    # segments about as long as the stack of them is high: a near-square picture
+    wanted = max(2 * overlap + 1, math.isqrt(length * block))
+    size, starts = tile_layout(length, min(wanted, tile), overlap)
+    pad = [(0, 0)] * 3
+    pad[short_axis] = (context, context)
+    mode = "reflect" if context < short else "edge"
+    segments = [
+        np.pad(image.take(range(start, start + size), axis=long_axis), pad, mode=mode)
+        for start in starts
+    ]
+    stacked = run_tiled(
+        net,
+        np.concatenate(segments, axis=short_axis),
+        tile=tile,
+        overlap=overlap,
+        scale=scale,
+        progress=progress,
+        **options,  # type: ignore[arg-type]
+    )
+    s = scale
+    shape = list(stacked.shape)
+    shape[short_axis], shape[long_axis] = s * short, s * length
+    result = np.zeros(shape, np.float32)
+    along = [1, 1, 1]  # a 1-D window laid along the long axis
+    along[long_axis] = -1
+    windows = []
+    for index, start in enumerate(starts):
+        first = s * (index * block + context)  # the segment's own rows, context dropped
+        piece = stacked.take(range(first, first + s * short), axis=short_axis)
+        window = _axis_window(s * start, s * size, s * length, s * overlap)
+        windows.append((s * start, window))
+        span = [slice(None)] * 3
+        span[long_axis] = slice(s * start, s * (start + size))
+        result[tuple(span)] += piece * window.reshape(along)
+    result /= _axis_weight(windows, s * size, s * length).reshape(along)
+    return result
 
 
 def _check_out(out: np.ndarray, size: tuple[int, int]) -> None:
