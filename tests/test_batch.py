@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import assert_clean_exit, invoke, names
+from test_cli import assert_clean_exit, invoke, names, tiny_models  # noqa: F401 (a fixture)
 from test_restore import smooth_photo
 from typer.testing import CliRunner
 
-from daguerre import aging
+from daguerre import aging, batch
 from daguerre import image as imageio
 from daguerre.journal import JOURNAL_NAME
 
@@ -51,6 +51,16 @@ def test_a_side_output_that_is_another_input_is_refused_before_any_work(runner, 
     assert_clean_exit(result, 2)
     assert "x_mask.png" in result.output and "x.jpg" in result.output
     assert not out.exists()
+
+
+@pytest.mark.usefixtures("tiny_models")
+def test_a_compare_sheet_that_is_another_input_is_refused(runner, tmp_path):
+    imageio.write(tmp_path / "in" / "x.png", smooth_photo(16, 16))
+    imageio.write(tmp_path / "in" / "x_compare.jpg", smooth_photo(16, 16))
+    result = invoke(runner, "restore", tmp_path / "in", "-o", tmp_path / "out", "--compare")
+    assert_clean_exit(result, 2)
+    assert "x_compare.jpg" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_rerun_with_other_settings_never_replaces_results_silently(runner, folder, tmp_path):
@@ -127,6 +137,37 @@ def test_a_missing_input_is_reported_and_the_batch_goes_on(runner, folder, tmp_p
     assert f"{tmp_path / 'gone.png'}: no such file or folder" in result.output
     assert "aged 1 file(s), 1 failed" in result.output
     assert names(out) == {"a.png"}
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_and_the_batch_goes_on(
+    runner, folder, tmp_path, monkeypatch
+):
+    real = batch.scan_folder
+
+    def scan(path: Path, recursive: bool = False):
+        if path.name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real(path, recursive)
+
+    monkeypatch.setattr(batch, "scan_folder", scan)
+    (tmp_path / "locked").mkdir()
+    result = invoke(runner, "age", tmp_path / "locked", folder, "-o", tmp_path / "out")
+    assert_clean_exit(result, 1)
+    assert f"{tmp_path / 'locked'}: cannot list the folder (Permission denied)" in result.output
+    assert "aged 3 file(s), 1 failed" in result.output
+
+
+def test_an_input_deleted_during_the_batch_fails_alone(runner, folder, tmp_path, monkeypatch):
+    real = aging.AgingPipeline.__call__
+
+    def deleting(self, *args, **kwargs):
+        (folder / "c.jpg").unlink(missing_ok=True)  # gone before its turn
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(aging.AgingPipeline, "__call__", deleting)
+    result = invoke(runner, "age", folder, "-o", tmp_path / "out")
+    assert_clean_exit(result, 1)
+    assert "aged 2 file(s), 1 failed" in result.output
 
 
 def test_files_that_are_not_images_are_reported(runner, folder, tmp_path):

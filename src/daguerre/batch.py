@@ -129,7 +129,11 @@ def _expand(
     for given in map(Path, inputs):
         if given.is_dir():
             inside = out != given.resolve() and out.is_relative_to(given.resolve())
-            images, others = scan_folder(given, recursive)
+            try:
+                images, others = scan_folder(given, recursive)
+            except OSError as error:
+                plan.failed.append((given, f"cannot list the folder ({error.strerror or error})"))
+                continue
             for path in (*images, *others):
                 resolved = path.resolve()
                 if resolved in outputs or (inside and resolved.is_relative_to(out)):

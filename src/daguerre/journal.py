@@ -42,9 +42,13 @@ class Record:
 
     @classmethod
     def of(cls, source: Path, settings: str, outputs: list[str], status: str) -> Record:
-        """A record of ``source`` as it is on disk now."""
-        stat = source.stat()
-        return cls(str(source.resolve()), stat.st_size, stat.st_mtime_ns, settings, outputs, status)
+        """A record of ``source`` as it is on disk now (size -1 once it is gone)."""
+        try:
+            stat = source.stat()
+            size, mtime_ns = stat.st_size, stat.st_mtime_ns
+        except OSError:
+            size, mtime_ns = -1, 0
+        return cls(str(source.resolve()), size, mtime_ns, settings, outputs, status)
 
     def same_input(self, other: Record) -> bool:
         return (self.input, self.size, self.mtime_ns) == (other.input, other.size, other.mtime_ns)
