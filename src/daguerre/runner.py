@@ -10,6 +10,7 @@ import io
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+import cv2
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -33,6 +35,7 @@ from rich.progress import (
 from daguerre import devices
 from daguerre.batch import BatchItem, Plan
 from daguerre.image import ImageError
+from daguerre.journal import Record
 
 Job = Callable[[BatchItem], Sequence[Path]]
 JobFactory = Callable[[], Job]  # picklable (a module-level function or a partial of one)
@@ -101,43 +104,30 @@ def run(
     for path, why in plan.failed:
         console.print(f"[red]failed[/red] {escape(f'{path}: {why}')}")
     _remove_stale_temporaries(plan.items)
-    journal = plan.journal
     queue = iter(plan.items)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[name]}", markup=False),
-    )
     try:
         with (
             _executor(factory, workers, job) as executor,
             _stop_on_sigint(console) as stop,
-            Progress(*columns, console=console, transient=True) as progress,
+            _progress_bar(console) as progress,
         ):
             task = progress.add_task(description, total=len(plan.items), name="")
-            pending: dict[Future[_Attempt], BatchItem] = {}
+            pending: dict[Future[Outcome], BatchItem] = {}
             while True:
                 while len(pending) < max(1, workers) and not stop.is_set():
                     item = next(queue, None)
                     if item is None:
                         break
-                    journal.append(plan.record(item, "started"))
+                    plan.journal.append(plan.record(item, "started"))  # before any output
                     progress.update(task, name=item.source.name)
                     pending[executor.submit(_attempt, item)] = item
                 if not pending:
                     break
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    item = pending.pop(future)
-                    outcome = _outcome(item, future.result())
+                    outcome = future.result()
                     report.outcomes.append(outcome)
-                    status = "done" if outcome.status == "done" else "failed"
-                    record = plan.record(item, status, outcome.outputs)
-                    record.seconds, record.error = round(outcome.seconds, 3), outcome.error
-                    journal.append(record)
+                    plan.journal.append(_record(plan, pending.pop(future), outcome))
                     if outcome.error is not None:
                         console.print(f"[red]failed[/red] {escape(outcome.error)}")
                     progress.advance(task)
@@ -145,7 +135,7 @@ def run(
     except KeyboardInterrupt:
         report.interrupted = True
     finally:
-        journal.close()
+        plan.journal.close()
     started = {outcome.source for outcome in report.outcomes}
     report.outcomes += [
         Outcome(item.source, "not started") for item in plan.items if item.source not in started
@@ -153,17 +143,10 @@ def run(
     return report
 
 
-@dataclass
-class _Attempt:
-    written: list[Path]
-    seconds: float
-    error: str | None
-
-
 _job: Job | None = None  # the job of this process, made by its factory
 
 
-def _attempt(item: BatchItem) -> _Attempt:
+def _attempt(item: BatchItem) -> Outcome:
     """Run this process's job on ``item``; an expected failure becomes a message."""
     assert _job is not None
     start = time.perf_counter()
@@ -172,22 +155,39 @@ def _attempt(item: BatchItem) -> _Attempt:
     except (ImageError, ValueError) as error:
         # an ImageError names its file; anything else gets the input's name
         reason = str(error) if isinstance(error, ImageError) else f"{item.source}: {error}"
-        return _Attempt([], time.perf_counter() - start, reason)
-    return _Attempt(written, time.perf_counter() - start, None)
+        return Outcome(item.source, "failed", [], time.perf_counter() - start, reason)
+    return Outcome(item.source, "done", written, time.perf_counter() - start)
 
 
-def _outcome(item: BatchItem, attempt: _Attempt) -> Outcome:
-    status = "failed" if attempt.error is not None else "done"
-    return Outcome(item.source, status, attempt.written, attempt.seconds, attempt.error)
+def _record(plan: Plan, item: BatchItem, outcome: Outcome) -> Record:
+    """The journal's record of a finished attempt (the outputs written, or those planned)."""
+    record = plan.record(item, outcome.status, outcome.outputs)
+    record.seconds, record.error = round(outcome.seconds, 3), outcome.error
+    return record
+
+
+def _progress_bar(console: Console) -> Progress:
+    """The batch's bar: files done of all, times, and the file in hand."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[name]}", markup=False),
+    )
+    return Progress(*columns, console=console, transient=True)
 
 
 def _start_worker(factory: JobFactory, threads: int) -> None:
     """Worker set-up: Ctrl-C is the parent's to handle, a share of the cores, the job."""
     global _job
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import torch
-
-    torch.set_num_threads(threads)
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[name] = str(threads)  # read by torch and NumPy's BLAS when first imported
+    cv2.setNumThreads(threads)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
     _job = factory()
 
 
