@@ -42,9 +42,7 @@ def main() -> None:
         try:
             browser.open_page(driver, url)
             browser.upload(driver, "restore-photos", args.photo)
-            browser.wait(driver, 60).until(
-                lambda d: d.find_elements(By.CSS_SELECTOR, "#restore-brush canvas")
-            )
+            browser.wait_for_background(driver, "restore-brush", 60)
             driver.find_element(By.ID, "restore-run").click()
             browser.wait(driver, 600).until(lambda d: browser.links(d, "restore-downloads"))
             driver.execute_script("window.scrollTo(0, 0)")

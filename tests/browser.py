@@ -15,6 +15,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -106,13 +107,44 @@ def upload(driver: webdriver.Chrome, elem_id: str, *paths: Path) -> None:
     field.send_keys("\n".join(str(Path(path).resolve()) for path in paths))
 
 
-def open_tab(driver: webdriver.Chrome, name: str) -> None:
-    """Click the tab whose button reads ``name``."""
-    for button in driver.find_elements(By.CSS_SELECTOR, "button[role=tab]"):
-        if button.text.strip() == name:
+def press(driver: webdriver.Chrome, label: str, role: str | None = None) -> None:
+    """Click the visible button that reads ``label`` (a tab with ``role="tab"``, an accordion's
+    header by its title)."""
+    for button in driver.find_elements(By.TAG_NAME, "button"):
+        title = button.text.split("\n")[0].strip()
+        if title == label and button.get_attribute("role") == role and button.is_displayed():
             button.click()
             return
-    raise LookupError(f"no tab {name!r}")
+    raise LookupError(f"no button {label!r}")
+
+
+def wait_for_background(driver: webdriver.Chrome, elem_id: str, timeout: float = 60) -> None:
+    """Wait until the image editor ``elem_id`` shows its picture and its progress is done (a
+    stroke drawn before then is wiped when the picture arrives)."""
+    editor = f"#{elem_id}"
+    wait(driver, timeout).until(
+        lambda d: (
+            not d.find_elements(By.CSS_SELECTOR, f"{editor} .empty")
+            and d.find_elements(By.CSS_SELECTOR, f"{editor} .wrap.default.hide")
+        )
+    )
+
+
+def brush_stroke(driver: webdriver.Chrome, elem_id: str, length: int = 120) -> None:
+    """Paint a horizontal stroke through the middle of the image editor ``elem_id``; return
+    once the editor holds it (its Undo button wakes up)."""
+    brush = driver.find_element(By.CSS_SELECTOR, f"#{elem_id} button[aria-label=Brush]")
+
+    brush.click()
+    wait(driver, 10).until(lambda _: "highlight" in brush.get_attribute("class"))
+    canvas = driver.find_elements(By.CSS_SELECTOR, f"#{elem_id} canvas")[-1]
+    stroke = ActionChains(driver).move_to_element_with_offset(canvas, -length // 2, 0)
+    stroke.click_and_hold()
+    for _ in range(4):
+        stroke.move_by_offset(length // 4, 0)
+    stroke.release().perform()
+    undo = driver.find_element(By.CSS_SELECTOR, f"#{elem_id} button[aria-label=Undo]")
+    wait(driver, 10).until(lambda _: undo.get_attribute("disabled") is None)
 
 
 def links(driver: webdriver.Chrome, elem_id: str) -> list[WebElement]:

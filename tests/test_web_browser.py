@@ -69,12 +69,13 @@ def body_text(driver: browser.webdriver.Chrome) -> str:
     return driver.find_element(By.TAG_NAME, "body").text
 
 
-def test_restore_gives_a_full_size_download(driver: browser.webdriver.Chrome) -> None:
+def test_restore_gives_a_full_size_download_and_uses_the_brush(
+    driver: browser.webdriver.Chrome,
+) -> None:
     source = SAMPLES / "old" / "chelsea.jpg"
     browser.upload(driver, "restore-photos", source)
-    browser.wait(driver, 30).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, "#restore-brush canvas")
-    )
+    browser.wait_for_background(driver, "restore-brush", 30)
+    browser.brush_stroke(driver, "restore-brush")
     driver.find_element(By.ID, "restore-run").click()
     (link,) = browser.wait(driver, JOB_TIMEOUT_S).until(
         lambda d: browser.links(d, "restore-downloads")
@@ -84,6 +85,16 @@ def test_restore_gives_a_full_size_download(driver: browser.webdriver.Chrome) ->
     difference = np.abs(np.asarray(restored, float) - np.asarray(original, float))
     assert difference.mean() > 1.0
     assert len(driver.find_elements(By.CSS_SELECTOR, "#restore-compare img")) == 2
+    # the painted stroke replaced detection: the mask is one band across the middle
+    browser.press(driver, "Damage mask")
+    (shown,) = browser.wait(driver, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#restore-mask img")
+    )
+    mask_src = shown.get_attribute("src")
+    mask = np.asarray(fetch(mask_src).convert("L")) > 127
+    rows, columns = np.nonzero(mask)
+    assert 0.01 < mask.mean() < 0.2 and rows.min() > 60 and rows.max() < 240
+    assert columns.max() - columns.min() > original.width // 5
     # everything the page loaded came from this server: no fonts, scripts or calls from outside
     loaded = driver.execute_script(
         "return performance.getEntriesByType('resource').map(entry => entry.name)"
@@ -104,7 +115,7 @@ def test_a_text_file_named_jpg_gives_a_message(
 
 
 def test_a_bundled_style(driver: browser.webdriver.Chrome) -> None:
-    browser.open_tab(driver, "Stylize")
+    browser.press(driver, "Stylize", role="tab")
     browser.upload(driver, "style-photo", SAMPLES / "old" / "coffee.jpg")
     browser.wait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#style-photo a"))
     driver.find_elements(By.CSS_SELECTOR, "#style-gallery button")[4].click()  # starry night
