@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -43,31 +43,35 @@ def free_port() -> int:
 @contextmanager
 def web_server(*options: str, timeout: float = 60.0) -> Iterator[tuple[str, float]]:
     """``daguerre web OPTIONS`` on a free port: yields its URL and the seconds it took to
-    answer."""
+    answer. Its output goes to a file (a pipe nobody reads could fill and stall it)."""
     port = free_port()
     command = [sys.executable, "-m", "daguerre", "web", "--port", str(port), *options]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    started = time.perf_counter()
-    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1):
-                    break
-            except OSError:
-                if server.poll() is not None or time.perf_counter() - started > timeout:
-                    log = server.stdout.read().decode() if server.poll() is not None else ""
-                    raise RuntimeError(f"daguerre web did not start: {log}") from None
-                time.sleep(0.05)
-        yield url, time.perf_counter() - started
-    finally:
-        server.terminate()
+    with tempfile.TemporaryFile() as log:
+        started = time.perf_counter()
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            while not _answers(url):
+                if server.poll() is not None or time.perf_counter() - started > timeout:
+                    log.seek(0)
+                    raise RuntimeError(f"daguerre web did not start: {log.read().decode()}")
+                time.sleep(0.05)
+            yield url, time.perf_counter() - started
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def chromium(width: int = 1400, height: int = 1000) -> webdriver.Chrome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,6 +15,7 @@ INTRO = (
     "Restore old photos, restyle them after a painting, or make new ones look old. "
     "Everything runs on this computer; nothing is sent anywhere."
 )
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Gradio's own cache of uploads and results: checked every 10 minutes, cleared after an hour
 DELETE_CACHE = (600, 3600)
 
@@ -32,6 +34,11 @@ def build_app(workdir: Path) -> gr.Blocks:
 
 def serve(host: str = "127.0.0.1", port: int = 7860, max_upload_mb: int = 200) -> None:
     """Serve the page until interrupted; results live in a folder removed at the end."""
+    if host not in LOOPBACK:
+        print(
+            f"warning: serving on {host}: anyone who reaches this machine can use the page",
+            file=sys.stderr,
+        )
     with tempfile.TemporaryDirectory(prefix="daguerre-web-") as workdir:
         build_app(Path(workdir)).launch(
             server_name=host,
