@@ -1,4 +1,4 @@
-"""daguerre.faces: detection logic (stubbed cascades), landmarks, alignment, pasting back."""
+"""daguerre.faces: detection (MTCNN), landmarks, alignment, pasting back."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from daguerre import hub
+from daguerre import image as imageio
 from daguerre.faces import (
     TEMPLATE,
     DetectOptions,
@@ -23,14 +24,17 @@ from daguerre.faces import (
     face_transform,
     is_gray,
     locate,
+    mtcnn,
     paste,
 )
 from daguerre.faces.align import similarity
-from daguerre.faces.detect import iou, mirror_box, working_gray
+from daguerre.faces.detect import detect_faces, iou, working_image
 from daguerre.faces.paste import MASK_CENTER
 from daguerre.nets import LandmarkNet, build_network
 from daguerre.training import ConfigError, resolve_config, train
 from daguerre.training.recipes.landmarks import Landmarks, point_errors, random_warps
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 # ---------------------------------------------------------------------------- geometry
 
@@ -166,87 +170,72 @@ def test_paste_refuses_mismatched_inputs_and_ignores_faces_outside() -> None:
 # ---------------------------------------------------------------------------- detection
 
 
-class StubCascade:
-    """Answers ``detectMultiScale2`` with fixed (rect, votes), in the coordinates of the image
-    it is given; ``when_mirrored`` answers only on a mirrored image (first column marked)."""
-
-    def __init__(self, hits: list[tuple[tuple[int, int, int, int], int]], mirrored_only=None):
-        self.hits = hits
-        self.mirrored_only = mirrored_only
-        self.calls = 0
-
-    def detectMultiScale2(self, image, **_):
-        self.calls += 1
-        mirrored = bool(image[0, -1] == 255)  # the test image marks its left column
-        if self.mirrored_only is not None and mirrored != self.mirrored_only:
-            return (), ()
-        return [h[0] for h in self.hits], [h[1] for h in self.hits]
+def astronaut() -> np.ndarray:
+    """The bundled sample portrait (scikit-image's astronaut, one frontal face)."""
+    return imageio.read(SAMPLES / "clean" / "astronaut.jpg").pixels
 
 
-def marked_image(width: int = 200, height: int = 150) -> np.ndarray:
-    image = np.full((height, width), 0.5, np.float32)
-    image[0, 0] = 1.0  # survives CLAHE as the brightest pixel → 255 on the mirror's right
-    return image
-
-
-def test_mirror_box_and_iou() -> None:
-    assert mirror_box((10, 5, 30, 40), 200) == (160, 5, 30, 40)
+def test_iou() -> None:
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
     assert iou((0, 0, 10, 10), (20, 20, 5, 5)) == 0.0
 
 
-def test_detector_groups_frontal_and_mirrored_profile_hits() -> None:
-    frontal = StubCascade([((40, 30, 50, 50), 9), ((42, 32, 48, 48), 5), ((150, 100, 40, 40), 2)])
-    # the profile cascade sees, on the mirror, a face at x=110 → x = 200 - 110 - 50 = 40
-    profile = StubCascade([((110, 30, 50, 50), 4)], mirrored_only=True)
-    eye = StubCascade([((10, 10, 20, 20), 3)])
-    options = DetectOptions(
-        frontal=("default",), threshold=8.0, eye_bonus=6.0, vote_cap=12, profile_weight=0.5
-    )
-    detector = FaceDetector(options, {"default": frontal, "profile": profile, "eye": eye})
-    scored = detector.scored(marked_image())
-    assert profile.calls == 2  # on the photo and on its mirror
-    by_box = {face.box[0] // 10: (face, votes) for face, votes, _ in scored}
-    face, votes = by_box[4]
-    assert votes == {"default": 14, "profile": 4}
-    assert face.score == pytest.approx(12 + 0.5 * 4 + 6)  # capped, profile halved, eye bonus
-    assert 40 <= face.box[0] <= 42
-    faces = detector(marked_image())
-    assert [f.box[0] // 10 for f in faces] == [4, 15]  # the small one passes with its eye bonus
-    strict = FaceDetector(
-        DetectOptions(frontal=("default",), threshold=9.0, profile_weight=0.5),
-        {"default": frontal, "profile": profile, "eye": StubCascade([])},
-    )
-    assert [f.box[0] // 10 for f in strict(marked_image())] == [4]
+def test_nms_keeps_the_best_of_overlapping_boxes() -> None:
+    boxes = np.array([[0, 0, 9, 9], [1, 1, 10, 10], [50, 50, 59, 59], [2, 2, 6, 6]], float)
+    scores = np.array([0.8, 0.9, 0.7, 0.95])
+    assert list(mtcnn.nms(boxes, scores, 0.5)) == [3, 1, 2]  # [0] overlaps [1] too much
+    assert list(mtcnn.nms(boxes, scores, 0.5, by_min=True)) == [3, 2]  # [3] lies inside both
+
+
+def test_mtcnn_finds_the_one_face_of_a_portrait_in_gray_and_colour() -> None:
+    photo = astronaut()
+    for image in (photo, photo.mean(axis=2)):
+        faces = FaceDetector()(image)
+        assert len(faces) == 1
+        x, y, w, h = faces[0].box
+        assert faces[0].score >= 0.9 and 70 <= w <= 140
+        assert 150 <= x + w / 2 <= 230 and 60 <= y + h / 2 <= 150  # her face, not the flag
+    assert FaceDetector()(textured_photo(3)) == []  # no face in a texture
+    found = detect_faces(photo, landmarks=True)
+    left, right = found[0].landmarks[:2]
+    assert left[0] < right[0] and abs(left[1] - right[1]) < 15  # eyes side by side
 
 
 def test_select_drops_boxes_inside_kept_ones_and_small_faces() -> None:
-    detector = FaceDetector(DetectOptions(threshold=1.0, min_face=32), cascades={})
+    detector = FaceDetector(DetectOptions(threshold=0.5, min_face=32))
     faces = [
-        Face((0, 0, 100, 100), 5.0),
-        Face((20, 20, 40, 40), 9.0),  # inside the first, and better
-        Face((150, 0, 20, 20), 9.0),  # too small
-        Face((150, 60, 40, 40), 0.5),  # below the threshold
-        Face((200, 100, 40, 40), 3.0),
+        Face((0, 0, 100, 100), 0.6),
+        Face((20, 20, 40, 40), 0.9),  # inside the first, and better
+        Face((150, 0, 20, 20), 0.9),  # too small
+        Face((150, 60, 40, 40), 0.4),  # below the threshold
+        Face((200, 100, 40, 40), 0.7),
     ]
     assert [f.box for f in detector.select(faces)] == [(20, 20, 40, 40), (200, 100, 40, 40)]
 
 
-def test_working_image_is_shrunk_but_keeps_min_face_above_the_cascade_window() -> None:
-    gray, scale = working_gray(np.zeros((3000, 2000, 3), np.float32), DetectOptions(min_face=96))
-    assert max(gray.shape) == 1024 and scale == pytest.approx(1024 / 3000)
-    _, scale = working_gray(np.zeros((3000, 2000), np.float32), DetectOptions(min_face=32))
-    assert scale == pytest.approx(0.75)  # a 32-px face keeps 24 px
+def test_working_image_is_shrunk_but_keeps_min_face_above_the_mtcnn_window() -> None:
+    work, scale = working_image(np.zeros((3000, 2000, 3), np.float32), DetectOptions(min_face=96))
+    assert max(work.shape) == 1024 and scale == pytest.approx(1024 / 3000)
+    work, scale = working_image(np.zeros((3000, 2000), np.float32), DetectOptions(min_face=32))
+    assert scale == pytest.approx(0.75) and work.shape[2] == 3  # a 32-px face keeps 24 px
     with pytest.raises(FaceError, match="image"):
-        working_gray(np.zeros((5,), np.float32), DetectOptions())
-    with pytest.raises(ValueError, match="frontal"):
-        DetectOptions(frontal=("nope",))
+        working_image(np.zeros((5,), np.float32), DetectOptions())
+    for bad in ({"threshold": 1.5}, {"box_scale": 0.0}, {"min_face": 4}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            DetectOptions(**bad)
 
 
-def test_real_cascades_load_and_run_offline() -> None:
-    faces = FaceDetector()(textured_photo(3))
-    assert isinstance(faces, list)
+def test_mtcnn_weights_are_checksummed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in mtcnn.SHA256:
+        (tmp_path / f"{name}.onnx").write_bytes(b"not the weights")
+    monkeypatch.setattr(mtcnn, "weights_folder", lambda: tmp_path)
+    mtcnn.load_nets.cache_clear()
+    try:
+        with pytest.raises(FaceError, match="checksum"):
+            mtcnn.load_nets()
+    finally:
+        mtcnn.load_nets.cache_clear()
 
 
 # ---------------------------------------------------------------------------- landmark net

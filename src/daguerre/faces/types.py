@@ -15,16 +15,14 @@ class FaceError(ValueError):
 class Face:
     """One face in a photo.
 
-    ``box`` is (x, y, w, h) in photo pixels; ``score`` how sure the detector is (the number of
-    agreeing cascade hits, verification included; larger is surer); ``landmarks`` the five
-    points (5×2 photo pixels: left eye, right eye, nose tip, left and right mouth corner as
-    seen in the picture) when they were located; ``profile`` whether a profile cascade found it.
+    ``box`` is (x, y, w, h) in photo pixels; ``score`` how sure the detector is (MTCNN's face
+    probability); ``landmarks`` the five points (5×2 photo pixels: left eye, right eye, nose
+    tip, left and right mouth corner as seen in the picture) when they were located.
     """
 
     box: tuple[int, int, int, int]
     score: float
     landmarks: np.ndarray | None = field(default=None, compare=False)
-    profile: bool = False
 
     @property
     def size(self) -> int:
