@@ -75,9 +75,19 @@ def build(workdir: Path) -> None:
             compare = gr.ImageSlider(label="Before / after", elem_id="restore-compare")
             with gr.Accordion("Damage mask", open=False):
                 mask = gr.Image(label="Damage mask", elem_id="restore-mask", interactive=False)
-            gallery = gr.Gallery(label="All results", visible=False, elem_id="restore-gallery")
+            gallery = gr.Gallery(
+                label="All results (click one to compare it)",
+                visible=False,
+                allow_preview=False,
+                elem_id="restore-gallery",
+            )
             downloads = download_files("Full-resolution results", "restore-downloads")
             status = gr.Markdown(elem_id="restore-status")
+            shown = gr.State([])  # each result's (before, after, mask), for the gallery
+
+    def show(results: list[tuple[Any, ...]], event: gr.SelectData) -> tuple[Any, ...]:
+        before, after, damage_mask = results[event.index]
+        return (before, after), damage_mask
 
     @shown_errors
     def restore(
@@ -121,14 +131,16 @@ def build(workdir: Path) -> None:
             gr.Gallery([(r.after, r.name) for r in results], visible=len(results) > 1),
             [str(path) for r in results for path in r.downloads],
             notes,
+            [(r.before, r.after, r.mask) for r in results],
         )
 
     photos.upload(show_first, photos, brush)
     photos.clear(lambda: None, None, brush)
+    gallery.select(show, shown, [compare, mask])
     run.click(
         restore,
         [photos, brush, *controls],
-        [compare, mask, gallery, downloads, status],
+        [compare, mask, gallery, downloads, status, shown],
         concurrency_id="restore",
         concurrency_limit=1,
     )
