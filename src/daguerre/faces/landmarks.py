@@ -23,7 +23,7 @@ from daguerre.faces.align import TEMPLATE, similarity, warp
 from daguerre.faces.types import FaceError
 
 MODEL_NAME = "faces-landmarks"
-BOX_MARGIN = 1.6  # the first crop's side, in box sides (a Haar box spans brows to chin)
+BOX_MARGIN = 1.6  # the first crop's side, in box sides (a detector box spans brows to chin)
 VIEW_EYE_DISTANCE = 0.3  # eye distance in the re-centred crop, in units of its side
 MIRROR = [1, 0, 2, 4, 3]  # the point order seen in a mirrored crop
 FACE_CENTER = (TEMPLATE[[0, 1]].mean(0) + TEMPLATE[[3, 4]].mean(0)) / 2

@@ -1,6 +1,6 @@
 """The faces stage of the restore pipeline, and :func:`restore_faces` for any image.
 
-Every face is found (:func:`find_faces`: the Haar detector, then five landmarks from the
+Every face is found (:func:`find_faces`: MTCNN, then five landmarks from the
 ``faces-landmarks`` network), aligned to a 256² crop (:func:`~daguerre.faces.align.align`),
 restored by the ``restore-faces`` network (trained by ``configs/faces.yaml``), pasted back with
 a feathered ellipse and colour matching (:func:`~daguerre.faces.paste.paste`) and blended with
