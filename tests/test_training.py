@@ -322,7 +322,10 @@ def test_resume_falls_back_past_a_corrupt_newest_checkpoint(photos: Path, tmp_pa
     assert all(torch.equal(resumed[key], uninterrupted[key]) for key in uninterrupted)
     for folder in (run / "checkpoints").glob("step_*"):
         (folder / STATE_FILE).write_bytes(b"")
-    with pytest.raises(TrainingError, match="none of its 2 checkpoints can be read"):
+    with (
+        pytest.warns(UserWarning, match="cannot be read"),
+        pytest.raises(TrainingError, match="none of its 2 checkpoints can be read"),
+    ):
         train(resume=run, device="cpu")
 
 

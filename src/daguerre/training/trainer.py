@@ -420,7 +420,8 @@ class Trainer:
                 return
             except Exception as error:  # safetensors, torch.load and unpickling raise many kinds
                 warnings.warn(
-                    f"{folder}: cannot be read ({error}); resuming from the checkpoint before it",
+                    f"{folder}: cannot be read ({error or type(error).__name__}); resuming "
+                    "from the checkpoint before it",
                     stacklevel=2,
                 )
         raise TrainingError(f"{self.run_dir}: none of its {len(done)} checkpoints can be read")
