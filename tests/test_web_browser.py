@@ -118,9 +118,9 @@ def test_a_bundled_style(driver: browser.webdriver.Chrome) -> None:
     browser.press(driver, "Stylize", role="tab")
     browser.upload(driver, "style-photo", SAMPLES / "old" / "coffee.jpg")
     browser.wait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#style-photo a"))
-    driver.find_elements(By.CSS_SELECTOR, "#style-gallery .thumbnail-item")[
-        4
-    ].click()  # starry night
+    driver.find_elements(By.CSS_SELECTOR, "#style-gallery .thumbnail-item")[4].click()
+    chosen = driver.find_element(By.CSS_SELECTOR, "#style-name input")
+    browser.wait(driver, 30).until(lambda _: "Starry Night" in chosen.get_attribute("value"))
     driver.find_element(By.ID, "style-run").click()
     (link,) = browser.wait(driver, JOB_TIMEOUT_S).until(
         lambda d: browser.links(d, "style-downloads")
