@@ -97,19 +97,13 @@ def run(
     interrupted; a second one stops at once (the next run redoes the files in hand).
     """
     console = console or Console(stderr=True, soft_wrap=True)
-    report = BatchReport(
-        [Outcome(path, "failed", error=f"{path}: {why}") for path, why in plan.failed]
-    )
-    report.outcomes += [Outcome(item.source, "finished earlier") for item in plan.finished]
-    for path, why in plan.failed:
-        console.print(f"[red]failed[/red] {escape(f'{path}: {why}')}")
-    _remove_stale_temporaries(plan.items)
+    report = opening(plan, console)
     queue = iter(plan.items)
     try:
         with (
             _executor(factory, workers, job) as executor,
-            _stop_on_sigint(console) as stop,
-            _progress_bar(console) as progress,
+            stop_on_sigint(console) as stop,
+            progress_bar(console) as progress,
         ):
             task = progress.add_task(description, total=len(plan.items), name="")
             pending: dict[Future[Outcome], BatchItem] = {}
@@ -120,14 +114,14 @@ def run(
                         break
                     plan.journal.append(plan.record(item, "started"))  # before any output
                     progress.update(task, name=item.source.name)
-                    pending[executor.submit(_attempt, item)] = item
+                    pending[executor.submit(_attempt_here, item)] = item
                 if not pending:
                     break
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     outcome = future.result()
                     report.outcomes.append(outcome)
-                    plan.journal.append(_record(plan, pending.pop(future), outcome))
+                    plan.journal.append(record(plan, pending.pop(future), outcome))
                     if outcome.error is not None:
                         console.print(f"[red]failed[/red] {escape(outcome.error)}")
                     progress.advance(task)
@@ -136,6 +130,24 @@ def run(
         report.interrupted = True
     finally:
         plan.journal.close()
+    return closing(plan, report)
+
+
+def opening(plan: Plan, console: Console) -> BatchReport:
+    """The report before any work: the inputs that failed in planning (printed) and the files
+    finished earlier; stale temporary files beside the outputs to be written are removed."""
+    report = BatchReport(
+        [Outcome(path, "failed", error=f"{path}: {why}") for path, why in plan.failed]
+    )
+    report.outcomes += [Outcome(item.source, "finished earlier") for item in plan.finished]
+    for path, why in plan.failed:
+        console.print(f"[red]failed[/red] {escape(f'{path}: {why}')}")
+    remove_stale_temporaries(plan.items)
+    return report
+
+
+def closing(plan: Plan, report: BatchReport) -> BatchReport:
+    """``report`` with the items that never came back marked as not started."""
     started = {outcome.source for outcome in report.outcomes}
     report.outcomes += [
         Outcome(item.source, "not started") for item in plan.items if item.source not in started
@@ -146,12 +158,17 @@ def run(
 _job: Job | None = None  # the job of this process, made by its factory
 
 
-def _attempt(item: BatchItem) -> Outcome:
-    """Run this process's job on ``item``; an expected failure becomes a message."""
+def _attempt_here(item: BatchItem) -> Outcome:
+    """:func:`attempt` with this process's job."""
     assert _job is not None
+    return attempt(_job, item)
+
+
+def attempt(job: Job, item: BatchItem) -> Outcome:
+    """Run ``job`` on ``item``; an expected failure (bad input) becomes the outcome's error."""
     start = time.perf_counter()
     try:
-        written = list(_job(item))
+        written = list(job(item))
     except (ImageError, ValueError) as error:
         # an ImageError names its file; anything else gets the input's name
         reason = str(error) if isinstance(error, ImageError) else f"{item.source}: {error}"
@@ -159,14 +176,14 @@ def _attempt(item: BatchItem) -> Outcome:
     return Outcome(item.source, "done", written, time.perf_counter() - start)
 
 
-def _record(plan: Plan, item: BatchItem, outcome: Outcome) -> Record:
+def record(plan: Plan, item: BatchItem, outcome: Outcome) -> Record:
     """The journal's record of a finished attempt (the outputs written, or those planned)."""
     record = plan.record(item, outcome.status, outcome.outputs)
     record.seconds, record.error = round(outcome.seconds, 3), outcome.error
     return record
 
 
-def _progress_bar(console: Console) -> Progress:
+def progress_bar(console: Console) -> Progress:
     """The batch's bar: files done of all, times, and the file in hand."""
     columns = (
         TextColumn("[bold]{task.description}"),
@@ -221,7 +238,7 @@ def _executor(factory: JobFactory, workers: int, job: Job | None) -> Iterator[Ex
 
 
 @contextmanager
-def _stop_on_sigint(console: Console) -> Iterator[threading.Event]:
+def stop_on_sigint(console: Console) -> Iterator[threading.Event]:
     """An event the first Ctrl-C sets (the files in hand finish); the second stops at once."""
     stop = threading.Event()
     if threading.current_thread() is not threading.main_thread():
@@ -241,7 +258,7 @@ def _stop_on_sigint(console: Console) -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-def _remove_stale_temporaries(items: Sequence[BatchItem]) -> None:
+def remove_stale_temporaries(items: Sequence[BatchItem]) -> None:
     """Delete ``.NAME.*.tmp`` files that a killed write left beside the outputs to be written."""
     for item in items:
         for output in item.outputs:
