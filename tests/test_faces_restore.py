@@ -170,6 +170,11 @@ def test_faces_recipe_learns_and_exports_a_loadable_model(tmp_path: Path) -> Non
     assert card.task == "restore-faces"
     assert model(torch.rand(1, 3, 40, 40)).shape == (1, 3, 40, 40)
     assert stage.model_available(tmp_path / "weights")
+    fidelity = faces_config(tmp_path / "faces", 2)
+    fidelity["model"]["weights"] = {"l1": 1.0, "fm": 0.0, "adv": 0.0, "fft": 0.1}
+    fidelity["optim"] = {"g": {"lr": 1.0e-3}}  # no discriminator, so no optim.d
+    log = (train(fidelity, run_dir=tmp_path / "fidelity", device="cpu") / "train.log").read_text()
+    assert " g_fft " in log and " g_adv " not in log and " d " not in log
     bad = faces_config(tmp_path / "faces", 2, jpeg=[90, 20])
     with pytest.raises(ConfigError, match="jpeg"):
         train(bad, run_dir=tmp_path / "refused", device="cpu")

@@ -11,10 +11,9 @@ with probability ``data.gray_p``; the input is that view through
 
 The generator is a residual U-Net (a fresh one is the identity), sized for CPU inference on
 256² crops. It is judged by an unconditional multi-scale PatchGAN (pix2pixHD's, spectral norm,
-hinge loss) that sees the restored or the clean face alone. Generator loss, each term weighted
-by ``model.weights``: ``l1`` against the clean face; ``fm``, feature matching on the
-discriminator's activations (every scale); ``adv``; and, when their weights are non-zero,
-``fft`` (a spectral L1, against blur) and ``ssim`` (1 − SSIM).
+hinge loss) that sees the restored or the clean face alone; the loss terms (``l1``, ``fm``,
+``adv``, ``fft``, ``ssim``) are :class:`~daguerre.training.recipes.judged.JudgedRestoration`'s,
+and with ``fm`` and ``adv`` at 0 no discriminator is built (a fidelity phase).
 """
 
 from __future__ import annotations
@@ -25,24 +24,15 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from daguerre import losses
 from daguerre.training.config import ConfigError
-from daguerre.training.recipes.base import (
-    Batch,
-    Optimize,
-    Recipe,
-    frozen,
-    image_scores,
-    logits_of,
-)
-
-TERMS = ("l1", "fm", "adv", "fft", "ssim")
+from daguerre.training.recipes.base import Batch, image_scores
+from daguerre.training.recipes.judged import JudgedRestoration
 
 
-class FaceRestoration(Recipe):
+class FaceRestoration(JudgedRestoration):
     data_kind = "faces"
     task = "restore-faces"
-    generator = "g"
+    terms = ("l1", "fm", "adv", "fft", "ssim")
     defaults: ClassVar[dict[str, Any]] = {
         "data": {
             "crop": 256,
@@ -88,10 +78,6 @@ class FaceRestoration(Recipe):
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)
         data = config["data"]
-        if unknown := sorted(set(self.weights) - set(TERMS)):
-            raise ConfigError(f"model.weights: unknown terms {unknown}; known {list(TERMS)}")
-        if any(value < 0 for value in self.weights.values()):
-            raise ConfigError(f"model.weights must be >= 0, got {self.weights}")
         for key in ("gray_p", "aging_p", "clean_p"):
             if not 0.0 <= data[key] <= 1.0:
                 raise ConfigError(f"data.{key} must be in [0, 1], got {data[key]}")
@@ -100,51 +86,6 @@ class FaceRestoration(Recipe):
         jpeg = data["jpeg"]
         if len(jpeg) != 2 or not 1 <= jpeg[0] <= jpeg[1] <= 100:
             raise ConfigError(f"data.jpeg must be a quality range [low, high] in 1..100: {jpeg}")
-        self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
-
-    def build_nets(self) -> dict[str, nn.Module]:
-        c = self.channels
-        return {
-            "g": self.network("generator", in_channels=c, out_channels=c),
-            "d": self.network("discriminator", in_channels=c),
-        }
-
-    def optimizers(self) -> dict[str, tuple[str, ...]]:
-        return {"g": ("g",), "d": ("d",)}
-
-    def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
-        """Restore once; step the discriminator on the detached faces, then the generator."""
-        fake = self.nets["g"](batch["input"])
-        d_loss = self._d_loss(batch["target"], fake)
-        optimize("d", d_loss)
-        terms = self._g_terms(batch["target"], fake)
-        optimize("g", torch.stack([t.float() for t in terms.values()]).sum())
-        return {"d": d_loss, **terms}
-
-    def _d_loss(self, target: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-        """The discriminator's halved objective: clean faces against detached restored ones."""
-        d = self.nets["d"]
-        return 0.5 * self.adversarial.discriminator(d(target), d(fake.detach()))
-
-    def _g_terms(self, target: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The generator's weighted terms by log name (``g_l1``, ``g_fm``, ``g_adv``, then those
-        with non-zero weights), the discriminator frozen: their sum trains G only."""
-        w = self.weights
-        d_plain = self.raw["d"]
-        with frozen(d_plain):
-            fake_feats = d_plain.features(fake)
-            with torch.no_grad():
-                real_feats = d_plain.features(target)
-            terms = {
-                "g_l1": w.get("l1", 0.0) * losses.l1(fake, target),
-                "g_fm": w.get("fm", 0.0) * losses.feature_matching(real_feats, fake_feats),
-                "g_adv": w.get("adv", 0.0) * self.adversarial.generator(logits_of(fake_feats)),
-            }
-            if w.get("fft"):
-                terms["g_fft"] = w["fft"] * losses.fft_loss(fake, target)
-            if w.get("ssim"):
-                terms["g_ssim"] = w["ssim"] * losses.ssim_loss(fake, target)
-        return terms
 
     def scores(self, images: Mapping[str, torch.Tensor]) -> dict[str, float]:
         """PSNR, SSIM and L1 of the output and, as ``input_*``, of the degraded input."""
