@@ -184,6 +184,8 @@ class _BatchOptions:
     workers: int
     report: Path | None
     writing: _Writing
+    cluster: str | None = None  # a Ray cluster's address (restore)
+    gpus: bool = False  # one GPU per Ray actor
 
 
 def _run_batch(
@@ -215,14 +217,26 @@ def _run_batch(
         if not (planned.items or planned.finished or planned.failed):
             given = ", ".join(str(path) for path in inputs)
             raise batch.PlanError(f"no image files in {given}")
-        report = runner.run(
-            planned,
-            factory,
-            job=job if options.workers <= 1 else None,
-            description=description,
-            console=console,
-            workers=options.workers,
-        )
+        if options.cluster is not None:
+            from daguerre import cluster
+
+            report = cluster.run(
+                planned,
+                factory,
+                address=options.cluster,
+                description=description,
+                console=console,
+                gpus=options.gpus,
+            )
+        else:
+            report = runner.run(
+                planned,
+                factory,
+                job=job if options.workers <= 1 else None,
+                description=description,
+                console=console,
+                workers=options.workers,
+            )
     except (batch.PlanError, ImageError, ModelError, ValueError) as error:
         console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
@@ -586,6 +600,14 @@ def restore(
     seed: DipSeed = 0,
     faces: FacesOption = "auto",
     face_strength: FaceStrength = 1.0,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            help="Run on a Ray cluster (pip install daguerre[cluster]): auto (the cluster this "
+            "machine belongs to), local (a Ray started here) or ray://HOST:PORT. -o must be a "
+            "folder every machine shares; --workers is not used.",
+        ),
+    ] = None,
 ) -> None:
     """Restore old photos: find and fill scratches, dust, cracks and tears, clean them, then
     restore the faces."""
@@ -611,8 +633,18 @@ def restore(
             **shared,
         }
     pipeline["detect_damage"] = not no_damage or mask is not None
+    writing = _Writing(quality, not strip)
     options = _BatchOptions(
-        output, ext, suffix, recursive, overwrite, workers, report, _Writing(quality, not strip)
+        output,
+        ext,
+        suffix,
+        recursive,
+        overwrite,
+        workers,
+        report,
+        writing,
+        cluster,
+        gpus=device.startswith("cuda"),
     )
     factory = functools.partial(
         _restore_job,
