@@ -11,13 +11,14 @@ as its result comes back, so a rerun resumes as it does on one machine.
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 
 from daguerre.batch import BatchItem, Plan
 from daguerre.runner import (
@@ -35,14 +36,13 @@ from daguerre.runner import (
 
 
 class _Worker:
-    """A Ray Data actor: makes the job once, then runs it on the items of each batch."""
+    """A Ray Data actor: makes the job once, then runs it on the files of each batch."""
 
-    def __init__(self, factory: JobFactory, items: list[BatchItem]) -> None:
+    def __init__(self, factory: JobFactory) -> None:
         self.job: Job = factory()
-        self.items = items
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        outcomes = [attempt(self.job, self.items[int(index)]) for index in batch["index"]]
+        outcomes = [attempt(self.job, _item(str(row))) for row in batch["item"]]
         return {
             "index": batch["index"],
             "status": np.array([outcome.status for outcome in outcomes]),
@@ -72,16 +72,13 @@ def run(
     logging.getLogger("ray.data").setLevel(logging.ERROR)
     ray.data.DataContext.get_current().enable_progress_bars = False
     report = opening(plan, console)
-    # absolute paths: the actors' working folders are not this process's
-    items = [_absolute(item) for item in plan.items]
-    for item in plan.items:
-        plan.journal.append(plan.record(item, "started"))
+    plan.journal.append(*(plan.record(item, "started") for item in plan.items))
     resources = ray.cluster_resources()
     slots = max(1, int(resources.get("GPU" if gpus else "CPU", 1)))
-    dataset = ray.data.from_items([{"index": index} for index in range(len(items))])
-    results = dataset.map_batches(
+    rows = [{"index": index, "item": _row(item)} for index, item in enumerate(plan.items)]
+    results = ray.data.from_items(rows).map_batches(
         _Worker,
-        fn_constructor_kwargs={"factory": factory, "items": items},
+        fn_constructor_kwargs={"factory": factory},
         batch_size=1,
         # Ray Data restarts an actor that dies and retries its files
         compute=ray.data.ActorPoolStrategy(min_size=1, max_size=slots),
@@ -90,14 +87,14 @@ def run(
     )
     try:
         with stop_on_sigint(console) as stop, progress_bar(console) as progress:
-            task = progress.add_task(description, total=len(items), name="")
+            task = progress.add_task(description, total=len(plan.items), name="")
             for row in results.iter_rows():
                 item = plan.items[int(row["index"])]
                 outcome = _outcome(item, row)
                 report.outcomes.append(outcome)
                 plan.journal.append(record(plan, item, outcome))
                 if outcome.error is not None:
-                    console.print(f"[red]failed[/red] {outcome.error}", markup=False)
+                    console.print(f"[red]failed[/red] {escape(outcome.error)}")
                 progress.update(task, advance=1, name=item.source.name)
                 if stop.is_set():
                     break
@@ -109,11 +106,15 @@ def run(
     return closing(plan, report)
 
 
-def _absolute(item: BatchItem) -> BatchItem:
-    extras = {kind: path.absolute() for kind, path in item.extras.items()}
-    return replace(
-        item, source=item.source.absolute(), target=item.target.absolute(), extras=extras
-    )
+def _row(item: BatchItem) -> str:
+    """``item`` as a dataset cell, its paths absolute (the actors work in other folders)."""
+    paths = {"source": item.source, "target": item.target, **item.extras}
+    return json.dumps({name: str(path.absolute()) for name, path in paths.items()})
+
+
+def _item(row: str) -> BatchItem:
+    paths = {name: Path(path) for name, path in json.loads(row).items()}
+    return BatchItem(paths.pop("source"), paths.pop("target"), paths)
 
 
 def _outcome(item: BatchItem, row: dict[str, Any]) -> Outcome:

@@ -76,16 +76,17 @@ class Journal:
                     self.latest[record.outputs[0]] = record
                     self.outputs.update((folder / name).resolve() for name in record.outputs)
 
-    def append(self, record: Record) -> None:
-        """Add one line and push it to disk before returning."""
+    def append(self, *records: Record) -> None:
+        """Add one line per record and push them to disk before returning."""
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
-        self._handle.write(json.dumps(asdict(record)) + "\n")
+        for record in records:
+            self._handle.write(json.dumps(asdict(record)) + "\n")
+            if record.outputs:
+                self.latest[record.outputs[0]] = record
         self._handle.flush()
         os.fsync(self._handle.fileno())
-        if record.outputs:
-            self.latest[record.outputs[0]] = record
 
     def close(self) -> None:
         if self._handle is not None:
