@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,18 @@ def test_a_warning_is_one_clean_line(runner, tmp_path):
     warning = [line for line in result.output.splitlines() if "composited over white" in line]
     assert len(warning) == 1 and warning[0].startswith("warning "), result.output
     assert "UserWarning" not in result.output and ".py:" not in result.output
+
+
+def test_a_warning_from_a_worker_process_is_one_clean_line_too(tmp_path):
+    alpha = np.full((16, 16), 0.5, np.float32)
+    for name in ("a.png", "b.png"):
+        imageio.write(tmp_path / "in" / name, smooth_photo(16, 16), alpha=alpha)
+    command = [sys.executable, "-m", "daguerre", "age", str(tmp_path / "in")]
+    options = ["-o", str(tmp_path / "out"), "--ext", "jpg", "--workers", "2"]
+    result = subprocess.run([*command, *options], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("composited over white") == 2, result.stderr
+    assert "UserWarning" not in result.stderr and ".py:" not in result.stderr
 
 
 def test_a_file_name_starting_with_a_dash_gets_a_hint(runner, tmp_path, monkeypatch):

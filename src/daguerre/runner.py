@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -196,10 +197,12 @@ def progress_bar(console: Console) -> Progress:
     return Progress(*columns, console=console, transient=True)
 
 
-def _start_worker(factory: JobFactory, threads: int) -> None:
-    """Worker set-up: Ctrl-C is the parent's to handle, a share of the cores, the job."""
+def _start_worker(factory: JobFactory, threads: int, show_warning: Callable[..., None]) -> None:
+    """Worker set-up: Ctrl-C is the parent's to handle, warnings shown as the parent shows
+    them, a share of the cores, the job."""
     global _job
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warnings.showwarning = show_warning
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[name] = str(threads)  # read by torch and NumPy's BLAS when first imported
     cv2.setNumThreads(threads)
@@ -231,7 +234,10 @@ def _executor(factory: JobFactory, workers: int, job: Job | None) -> Iterator[Ex
     threads = max(1, devices.cores() // workers)
     context = multiprocessing.get_context("spawn")  # no fork of a process holding threads
     pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(factory, threads)
+        workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(factory, threads, warnings.showwarning),
     )
     with pool:
         yield pool
