@@ -18,7 +18,7 @@ from test_cli import assert_clean_exit, invoke, names, tiny_models  # noqa: F401
 from test_restore import smooth_photo
 from typer.testing import CliRunner
 
-from daguerre import aging, batch
+from daguerre import aging, batch, devices
 from daguerre import image as imageio
 from daguerre.journal import JOURNAL_NAME
 
@@ -95,6 +95,16 @@ def test_a_rerun_skips_finished_files_and_redoes_changed_or_missing_ones(runner,
     assert "aged 2 file(s), 1 finished earlier" in result.output
     done = [Path(r["input"]).name for r in records(out) if r["status"] == "done"]
     assert sorted(done) == ["a.png", "b.png", "b.png", "c.jpg", "c.jpg"]
+
+
+@pytest.mark.usefixtures("tiny_models")
+def test_a_batch_begun_on_one_device_resumes_on_another(runner, folder, tmp_path, monkeypatch):
+    monkeypatch.setattr(devices, "check", lambda name, auto=False: name)  # as if a GPU were here
+    out = tmp_path / "out"
+    assert_clean_exit(invoke(runner, "restore", folder / "a.png", "-o", out), 0)
+    result = invoke(runner, "restore", folder / "a.png", "-o", out, "--device", "cuda")
+    assert_clean_exit(result, 0)  # the device is not one of the settings that shape a result
+    assert "restored 0 file(s), 1 finished earlier" in result.output
 
 
 def test_outputs_and_the_output_folder_are_never_inputs(runner, folder):

@@ -201,7 +201,7 @@ def _run_batch(
     run, report; exit 0, 1 (a file failed), 2 (refused) or 130 (interrupted)."""
     from daguerre.hub import ModelError
 
-    settings = {"job": factory.func.__name__, **factory.keywords}
+    settings = _shaping({"job": factory.func.__name__, **factory.keywords})
     try:
         job = factory()
         planned = batch.plan(
@@ -253,6 +253,16 @@ def _run_batch(
     line = runner.summary(report, verb)
     console.print(f"[{color}]{line}[/{color}] → {escape(str(options.output))}")
     raise typer.Exit(130 if report.interrupted else 0 if report.ok else 1)
+
+
+def _shaping(settings: dict[str, Any]) -> dict[str, Any]:
+    """The settings that shape a result, for the journal: all but the device, so that a batch
+    begun on one machine (or a CPU) is resumed, not refused, on another (or a GPU)."""
+    return {
+        key: _shaping(value) if isinstance(value, dict) else value
+        for key, value in settings.items()
+        if key != "device"
+    }
 
 
 def _file_seed(seed: int, path: Path) -> int:
