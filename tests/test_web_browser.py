@@ -95,7 +95,9 @@ def test_restore_gives_a_full_size_download_and_uses_the_brush(
     rows, columns = np.nonzero(mask)
     assert 0.01 < mask.mean() < 0.2 and rows.min() > 60 and rows.max() < 240
     assert columns.max() - columns.min() > original.width // 5
-    # everything the page loaded came from this server: no fonts, scripts or calls from outside
+    # nothing is sent off the machine: no "share" button (Gradio's posts to Hugging Face) ...
+    assert driver.find_elements(By.CSS_SELECTOR, "button[aria-label*='hare']") == []
+    # ... and everything the page loaded came from this server: no fonts, scripts or calls
     loaded = driver.execute_script(
         "return performance.getEntriesByType('resource').map(entry => entry.name)"
     )

@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from daguerre.aging import PRESETS
-from daguerre.web.handlers import download_files, results_folder, shown_errors
+from daguerre.web.handlers import PICTURE_BUTTONS, download_files, results_folder, shown_errors
 from daguerre.web.jobs import age_photo
 
 
@@ -22,7 +22,9 @@ def build(workdir: Path) -> None:
             run = gr.Button("Age", variant="primary", elem_id="age-run")
         with gr.Column():
             compare = gr.ImageSlider(label="Before / after", elem_id="age-compare")
-            mask = gr.Image(label="Damage drawn", interactive=False, elem_id="age-mask")
+            mask = gr.Image(
+                label="Damage drawn", interactive=False, buttons=PICTURE_BUTTONS, elem_id="age-mask"
+            )
             downloads = download_files("Aged photo and its mask", "age-downloads")
 
     @shown_errors

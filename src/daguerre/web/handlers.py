@@ -16,6 +16,8 @@ from daguerre.web.jobs import Report
 
 P = ParamSpec("P")
 R = TypeVar("R")
+# the toolbar of every picture: Gradio's "share" button would post it to Hugging Face
+PICTURE_BUTTONS = ["download", "fullscreen"]
 # results are kept this long for the page to fetch, then removed when a later job starts
 KEEP_RESULTS_S = 3600
 

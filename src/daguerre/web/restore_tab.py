@@ -9,7 +9,13 @@ from typing import Any
 import gradio as gr
 
 from daguerre.web.files import display, read_upload
-from daguerre.web.handlers import download_files, reporter, results_folder, shown_errors
+from daguerre.web.handlers import (
+    PICTURE_BUTTONS,
+    download_files,
+    reporter,
+    results_folder,
+    shown_errors,
+)
 from daguerre.web.jobs import FACES, MONOCHROME, RestoreSettings, restore_photos
 
 BRUSH_COLOR = "#ff3030"
@@ -38,6 +44,7 @@ def build(workdir: Path) -> None:
                 transforms=[],
                 layers=False,
                 brush=gr.Brush(colors=[BRUSH_COLOR], color_mode="fixed"),
+                buttons=["fullscreen"],
                 elem_id="restore-brush",
             )
             damage = gr.Checkbox(True, label="Find and fill scratches, dust, cracks, tears")
@@ -74,11 +81,17 @@ def build(workdir: Path) -> None:
         with gr.Column():
             compare = gr.ImageSlider(label="Before / after", elem_id="restore-compare")
             with gr.Accordion("Damage mask", open=False):
-                mask = gr.Image(label="Damage mask", elem_id="restore-mask", interactive=False)
+                mask = gr.Image(
+                    label="Damage mask",
+                    interactive=False,
+                    buttons=PICTURE_BUTTONS,
+                    elem_id="restore-mask",
+                )
             gallery = gr.Gallery(
                 label="All results (click one to compare it)",
                 visible=False,
                 allow_preview=False,
+                buttons=[*PICTURE_BUTTONS, "download_all"],
                 elem_id="restore-gallery",
             )
             downloads = download_files("Full-resolution results", "restore-downloads")

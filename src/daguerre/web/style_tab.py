@@ -29,6 +29,7 @@ def build(workdir: Path) -> None:
                 columns=5,
                 height="auto",
                 allow_preview=False,
+                buttons=[],
                 elem_id="style-gallery",
             )
             style = gr.Dropdown(
