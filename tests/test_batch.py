@@ -18,7 +18,7 @@ from test_cli import assert_clean_exit, invoke, names, tiny_models  # noqa: F401
 from test_restore import smooth_photo
 from typer.testing import CliRunner
 
-from daguerre import aging, batch, devices
+from daguerre import aging, batch, cli, devices
 from daguerre import image as imageio
 from daguerre.journal import JOURNAL_NAME
 
@@ -95,6 +95,17 @@ def test_a_rerun_skips_finished_files_and_redoes_changed_or_missing_ones(runner,
     assert "aged 2 file(s), 1 finished earlier" in result.output
     done = [Path(r["input"]).name for r in records(out) if r["status"] == "done"]
     assert sorted(done) == ["a.png", "b.png", "b.png", "c.jpg", "c.jpg"]
+
+
+def test_results_of_another_daguerre_version_are_not_mixed_in(
+    runner, folder, tmp_path, monkeypatch
+):
+    out = tmp_path / "out"
+    assert_clean_exit(invoke(runner, "age", folder, "-o", out), 0)
+    monkeypatch.setattr(cli, "__version__", "99.0")
+    result = invoke(runner, "age", folder, "-o", out)
+    assert_clean_exit(result, 2)
+    assert "already exist from another run or other settings" in result.output
 
 
 @pytest.mark.usefixtures("tiny_models")

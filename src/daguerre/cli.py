@@ -201,7 +201,9 @@ def _run_batch(
     run, report; exit 0, 1 (a file failed), 2 (refused) or 130 (interrupted)."""
     from daguerre.hub import ModelError
 
-    settings = _shaping({"job": factory.func.__name__, **factory.keywords})
+    # the version too: a newer daguerre (other bundled models) does not silently mix its results
+    # with an older one's in one folder
+    settings = _shaping({"job": factory.func.__name__, "version": __version__, **factory.keywords})
     try:
         job = factory()
         planned = batch.plan(
