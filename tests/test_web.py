@@ -98,14 +98,34 @@ def test_every_bundled_style_has_a_thumbnail() -> None:
     assert all(style.thumbnail.is_file() and style.caption for style in styles)
 
 
-def test_the_page_is_built_without_loading_torch(tmp_path: Path) -> None:
+def test_the_page_is_built_and_previews_without_loading_torch(tmp_path: Path) -> None:
     # the models load on first use, so that the page starts in seconds
     code = (
         "import sys; from pathlib import Path; import daguerre.web as web; "
-        f"web.build_app(Path({str(tmp_path)!r})); print('torch' in sys.modules)"
+        "from daguerre.web.restore_tab import show_first; "
+        f"web.build_app(Path({str(tmp_path)!r})); show_first([{str(photo(tmp_path))!r}]); "
+        "print('torch' in sys.modules)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"
+
+
+def test_errors_the_user_can_act_on_become_messages() -> None:
+    import gradio as gr
+
+    from daguerre.hub import ModelError
+    from daguerre.web.handlers import shown_errors
+
+    @shown_errors
+    def fail(error: Exception) -> None:
+        raise error
+
+    with pytest.raises(gr.Error, match=r"upscale-x4\.safetensors: no such model"):
+        fail(ModelError("upscale-x4.safetensors", "no such model"))
+    with pytest.raises(gr.Error, match="scale must be 1, 2 or 4"):
+        fail(ValueError("scale must be 1, 2 or 4, got 3"))
+    with pytest.raises(ZeroDivisionError):  # a bug stays a bug, with its traceback
+        fail(ZeroDivisionError())
 
 
 def test_each_model_runs_one_job_at_a_time(tmp_path: Path) -> None:

@@ -27,12 +27,17 @@ def shown_errors(handler: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(handler)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        from daguerre.hub import ModelError
-
         try:
             return handler(*args, **kwargs)
-        except (ImageError, ModelError, ValueError) as error:
+        except (ImageError, ValueError) as error:
             raise gr.Error(str(error), print_exception=False) from error
+        except Exception as error:
+            # imported here: hub loads torch, which a photo's preview does not need
+            from daguerre.hub import ModelError
+
+            if isinstance(error, ModelError):
+                raise gr.Error(str(error), print_exception=False) from error
+            raise
 
     return run
 
