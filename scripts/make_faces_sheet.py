@@ -20,7 +20,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from make_restore_sheet import pad  # the sibling script: the same white canvas
+from make_restore_sheet import two_columns  # the sibling script: the same white canvas
 from rich.progress import track
 
 from daguerre import image
@@ -94,12 +94,7 @@ def main() -> None:
             for picture in (photo, whole(photo).image, with_faces(photo).image)
         ]
         rows.append(row(panels, f"{name[:60]}  face {box[2]} px"))
-    halves = []
-    for column in (rows[0::2], rows[1::2]):
-        width = max(r.shape[1] for r in column)
-        halves.append(np.concatenate([pad(r, r.shape[0] + GAP, width) for r in column]))
-    height = max(h.shape[0] for h in halves)
-    sheet = np.concatenate([pad(h, height, h.shape[1] + 2 * GAP) for h in halves], axis=1)
+    sheet = two_columns(rows, GAP)
     image.write(args.output, sheet)
     print(f"wrote {args.output} ({sheet.shape[1]}×{sheet.shape[0]}): before | whole | faces")
 

@@ -50,6 +50,16 @@ def pad(picture: np.ndarray, height: int, width: int) -> np.ndarray:
     return np.pad(picture, extra, constant_values=1)
 
 
+def two_columns(rows: list[np.ndarray], gap: int) -> np.ndarray:
+    """``rows`` laid out left, right, left... in two columns on a white canvas."""
+    halves = []
+    for column in (rows[0::2], rows[1::2]):
+        width = max(r.shape[1] for r in column)
+        halves.append(np.concatenate([pad(r, r.shape[0] + gap, width) for r in column]))
+    height = max(h.shape[0] for h in halves)
+    return np.concatenate([pad(h, height, h.shape[1] + 2 * gap) for h in halves], axis=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/data/old"))
