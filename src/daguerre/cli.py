@@ -197,7 +197,7 @@ def _run_batch(
     verb: str,
     extras: dict[str, str] | None = None,
 ) -> NoReturn:
-    """Plan, check the job (``factory`` makes it: a bad model is an error before any file),
+    """Check the job (``factory`` makes it: a bad model is an error before any file), plan,
     run, report; exit 0, 1 (a file failed), 2 (refused) or 130 (interrupted)."""
     from daguerre.hub import ModelError
 
@@ -205,7 +205,7 @@ def _run_batch(
     # with an older one's in one folder
     settings = _shaping({"job": factory.func.__name__, "version": __version__, **factory.keywords})
     try:
-        job = factory()
+        job: runner.Job | None = factory()
         planned = batch.plan(
             inputs,
             options.output,
@@ -219,42 +219,54 @@ def _run_batch(
         if not (planned.items or planned.finished or planned.failed):
             given = ", ".join(str(path) for path in inputs)
             raise batch.PlanError(f"no image files in {given}")
-        if options.cluster is not None:
-            from daguerre import cluster
-
-            report = cluster.run(
-                planned,
-                factory,
-                address=options.cluster,
-                description=description,
-                console=console,
-                gpus=options.gpus,
+        if planned.skipped:
+            shown = ", ".join(path.name for path in planned.skipped[:5])
+            more = ", …" if len(planned.skipped) > 5 else ""
+            console.print(
+                f"[yellow]skipped[/yellow] {len(planned.skipped)} file(s) that are not JPEG, "
+                f"PNG, TIFF, BMP or WebP images: {escape(shown)}{more}"
             )
-        else:
-            report = runner.run(
-                planned,
-                factory,
-                job=job if options.workers <= 1 else None,
-                description=description,
-                console=console,
-                workers=options.workers,
-            )
+        if options.workers > 1 or options.cluster is not None:
+            job = None  # the workers make their own: this process keeps no models
+        report = _execute(planned, factory, job, options, description)
     except (batch.PlanError, ImageError, ModelError, ValueError) as error:
         console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from error
-    if planned.skipped:
-        shown = ", ".join(path.name for path in planned.skipped[:5])
-        more = ", …" if len(planned.skipped) > 5 else ""
-        console.print(
-            f"[yellow]skipped[/yellow] {len(planned.skipped)} file(s) that are not JPEG, PNG, "
-            f"TIFF, BMP or WebP images: {escape(shown)}{more}"
-        )
     if options.report is not None:
         runner.write_csv(report, options.report)
     color = "green" if report.ok else "yellow"
     line = runner.summary(report, verb)
     console.print(f"[{color}]{line}[/{color}] → {escape(str(options.output))}")
     raise typer.Exit(130 if report.interrupted else 0 if report.ok else 1)
+
+
+def _execute(
+    planned: batch.Plan,
+    factory: functools.partial[runner.Job],
+    job: runner.Job | None,
+    options: _BatchOptions,
+    description: str,
+) -> runner.BatchReport:
+    """Run the plan here (``job``, or ``--workers`` processes) or on a Ray cluster."""
+    if options.cluster is None:
+        return runner.run(
+            planned,
+            factory,
+            job=job,
+            description=description,
+            console=console,
+            workers=options.workers,
+        )
+    from daguerre import cluster
+
+    return cluster.run(
+        planned,
+        factory,
+        address=options.cluster,
+        description=description,
+        console=console,
+        gpus=options.gpus,
+    )
 
 
 def _shaping(settings: dict[str, Any]) -> dict[str, Any]:
