@@ -228,6 +228,32 @@ def test_ctrl_c_finishes_the_file_in_hand_then_stops_with_130(
     assert names(out) == {"a.png", "a_mask.png"}  # the image with its mask
 
 
+def test_ctrl_c_with_two_workers_lets_both_files_in_hand_finish(tmp_path):
+    folder = tmp_path / "in"
+    for index in range(24):
+        imageio.write(folder / f"p{index:02d}.png", smooth_photo(300, 400))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "daguerre", "age", str(folder), "-o", str(out)]
+    process = subprocess.Popen(
+        [*command, "--workers", "2", "--save-mask"], stderr=subprocess.PIPE, text=True
+    )
+    journal = out / JOURNAL_NAME
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.is_file() and journal.read_text().count('"done"') >= 2:
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 130, errors
+    assert "(interrupted)" in errors and "Traceback" not in errors
+    statuses = [r["status"] for r in records(out)]
+    assert statuses.count("started") == statuses.count("done") < 24  # none left half-done
+    for record in records(out):
+        if record["status"] == "done":
+            assert all((out / name).is_file() for name in record["outputs"])
+
+
 def test_stale_temporary_files_of_a_killed_write_are_removed(runner, folder, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
