@@ -65,7 +65,7 @@ def run(
     belongs to; ``local``: a Ray started here; or ``ray://HOST:PORT``), one actor per CPU, or
     per GPU with ``gpus``. An already connected Ray is used as it is."""
     import ray
-    import ray.data  # configures its logging: quietened below, after
+    import ray.data  # sets up its own logging on import; turned down below
 
     if not ray.is_initialized():
         ray.init(address=None if address == "local" else address, log_to_driver=False)
