@@ -80,6 +80,25 @@ def test_a_profile_other_than_srgb_is_kept_with_the_pixels_converted_into_it(
     np.testing.assert_allclose(image.read(written).pixels, picture.pixels, atol=2 / 255)
 
 
+def test_sixteen_bit_tiff_keeps_the_record_dpi_and_profile(tmp_path: Path) -> None:
+    picture = image.read(_scan(tmp_path / "scan.jpg", icc=_linear_icc(gray=False)))
+    written = image.write(tmp_path / "deep.tif", picture, bit_depth=16)
+    _assert_record_kept(written)
+    again = image.read(written)
+    assert again.bit_depth == 16 and again.metadata.icc == _linear_icc(gray=False)
+    np.testing.assert_allclose(again.pixels, picture.pixels, atol=2.5 / 255)
+    plain = image.read(image.write(tmp_path / "plain.tif", picture.pixels, bit_depth=16))
+    assert plain.metadata is None  # no metadata: written by OpenCV as before
+
+
+def test_a_bmp_keeps_srgb_pixels_as_it_cannot_hold_a_profile(tmp_path: Path) -> None:
+    source = tmp_path / "linear.png"
+    PILImage.new("RGB", (6, 6), (128, 64, 200)).save(source, icc_profile=_linear_icc(gray=False))
+    picture = image.read(source)
+    written = image.read(image.write(tmp_path / "out.bmp", picture))
+    np.testing.assert_allclose(written.pixels, picture.pixels, atol=0.5 / 255 + 1e-6)
+
+
 def test_an_upscaled_result_keeps_the_print_size(tmp_path: Path) -> None:
     picture = image.read(_scan(tmp_path / "scan.jpg", orientation=1))
     assert picture.metadata.scaled(4).dpi == (1200, 600)

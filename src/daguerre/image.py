@@ -526,7 +526,7 @@ def write(
         alpha = None
     sixteen = bit_depth == 16 and fmt in _SIXTEEN_BIT_FORMATS
     if metadata is not None:
-        pixels, metadata = _into_profile(path, pixels, metadata, sixteen and fmt == "TIFF")
+        pixels, metadata = _into_profile(path, fmt, pixels, metadata)
     if sixteen:
         _atomic_write(path, _encode_16(path, fmt, pixels, alpha, metadata))
     else:
@@ -535,12 +535,12 @@ def write(
 
 
 def _into_profile(
-    path: Path, pixels: np.ndarray, metadata: Metadata, no_profile: bool
+    path: Path, fmt: str, pixels: np.ndarray, metadata: Metadata
 ) -> tuple[np.ndarray, Metadata]:
-    """Pixels in the metadata's ICC profile; a profile the file cannot take (``no_profile``)
-    or that the pixels cannot go into is dropped, and the pixels stay sRGB."""
+    """Pixels in the metadata's ICC profile; a profile the format cannot hold (BMP) or the
+    pixels cannot go into is dropped, and the pixels stay sRGB."""
     converted = None
-    if metadata.icc and not no_profile:
+    if metadata.icc and fmt != "BMP":
         converted = _srgb_to_icc_array(pixels, metadata.icc, path)
     if converted is None:
         return pixels, replace(metadata, icc=None)
@@ -612,13 +612,15 @@ def _encode_16(
     path: Path, fmt: str, pixels: np.ndarray, alpha: np.ndarray | None, metadata: Metadata | None
 ) -> bytes:
     """Encode 16-bit PNG/TIFF through OpenCV (channels in BGR(A) order); metadata goes into a
-    PNG as chunks, into a TIFF as its resolution only (with a warning for what is lost)."""
+    PNG as chunks, and a TIFF that has any is written by tifffile instead."""
     array = _quantize(pixels, 16)
     if alpha is not None:
         if array.shape[2] == 1:
             warnings.warn(f"{path}: 16-bit gray+alpha is stored as RGBA", stacklevel=3)
             array = np.repeat(array, 3, axis=2)
         array = np.concatenate([array, _quantize(alpha, 16)[..., None]], axis=2)
+    if metadata is not None and fmt == "TIFF":
+        return _tiff_16(array, metadata)
     if array.shape[2] >= 3:
         array = array[..., [2, 1, 0, 3][: array.shape[2]]]
     suffix, params = (
@@ -626,19 +628,31 @@ def _encode_16(
         if fmt == "PNG"
         else (".tif", [cv2.IMWRITE_TIFF_COMPRESSION, cv2.IMWRITE_TIFF_COMPRESSION_ADOBE_DEFLATE])
     )
-    if metadata is not None and fmt == "TIFF":
-        if metadata.dpi:
-            x, y = (round(value) for value in metadata.dpi)
-            params += [cv2.IMWRITE_TIFF_RESUNIT, 2, cv2.IMWRITE_TIFF_XDPI, x]
-            params += [cv2.IMWRITE_TIFF_YDPI, y]
-        if metadata.exif:
-            warnings.warn(f"{path}: a 16-bit TIFF is written without EXIF", stacklevel=3)
     ok, encoded = cv2.imencode(suffix, np.ascontiguousarray(array), params)
     if not ok:
         raise ImageError(path, f"OpenCV could not encode a 16-bit {fmt}")
     if metadata is not None and fmt == "PNG":
         return insert_png_chunks(encoded.tobytes(), metadata.png_chunks())
     return encoded.tobytes()
+
+
+def _tiff_16(array: np.ndarray, metadata: Metadata) -> bytes:
+    """A deflate-compressed 16-bit TIFF of RGB(A) or gray ``array`` with its metadata, through
+    tifffile (OpenCV cannot write a profile or EXIF tags)."""
+    import tifffile
+
+    buffer = io.BytesIO()
+    channels = array.shape[2]
+    tifffile.imwrite(
+        buffer,
+        array if channels > 1 else array[..., 0],
+        photometric="rgb" if channels >= 3 else "minisblack",
+        extrasamples=("unassalpha",) if channels in (2, 4) else None,
+        compression="zlib",
+        predictor=True,
+        **metadata.tiff_options(),
+    )
+    return buffer.getvalue()
 
 
 def _refuse_overwrite(path: Path, protected: Iterable[Path]) -> None:

@@ -24,6 +24,7 @@ _DESCRIPTIVE_TAGS = (
     0x8298,  # Copyright
 )
 _SUB_IFDS = (0x8769, 0x8825)  # the EXIF and GPS blocks
+_DESCRIPTION = 0x010E
 _METRES_PER_INCH = 0.0254
 
 
@@ -43,7 +44,7 @@ class Metadata:
         if dpi is not None:
             x, y = (float(value) for value in dpi)
             dpi = (y, x) if swap_axes else (x, y)
-            dpi = dpi if min(dpi) > 0 else None
+            dpi = dpi if min(dpi) > 1 else None  # 1 (OpenCV's TIFF default) says nothing
         icc = pil.info.get("icc_profile") or None
         found = cls(exif, dpi, icc)
         return found if found != cls() else None
@@ -69,6 +70,23 @@ class Metadata:
             options["dpi"] = self.dpi
         if self.icc and fmt in ("JPEG", "PNG", "TIFF", "WEBP"):
             options["icc_profile"] = self.icc
+        return options
+
+    def tiff_options(self) -> dict[str, object]:
+        """Keyword arguments of ``tifffile.imwrite``: resolution, ICC profile and the EXIF
+        record's descriptive tags (the first block: TIFF files keep them among their own)."""
+        options: dict[str, object] = {"metadata": None, "software": None}
+        if self.dpi:
+            options |= {"resolution": self.dpi, "resolutionunit": "INCH"}
+        if self.icc:
+            options["iccprofile"] = self.icc
+        exif = PILImage.Exif()
+        if self.exif:
+            exif.load(self.exif)
+        text = {tag: exif[tag] for tag in _DESCRIPTIVE_TAGS if isinstance(exif.get(tag), str)}
+        if _DESCRIPTION in text:
+            options["description"] = text.pop(_DESCRIPTION)
+        options["extratags"] = [(tag, "s", 0, value, True) for tag, value in text.items()]
         return options
 
     def png_chunks(self) -> bytes:
