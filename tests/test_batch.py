@@ -127,11 +127,21 @@ def test_outputs_and_the_output_folder_are_never_inputs(runner, folder):
     for _ in range(2):  # results beside the inputs, with a suffix
         result = invoke(runner, "age", folder, "-o", folder, "--suffix", "_r", "--save-mask")
         assert_clean_exit(result, 0)
-    assert "finished earlier" in result.output
+    assert "finished earlier" in result.output and "skipped" not in result.output
     top = {name for name in names(folder) if "/" not in name}
     inputs = {"a.png", "b.png", "c.jpg"}
     results = {"a_r.png", "b_r.png", "c_r.jpg", "a_r_mask.png", "b_r_mask.png", "c_r_mask.png"}
     assert top == inputs | results
+
+
+def test_results_named_one_by_one_are_not_taken_as_inputs_either(runner, folder):
+    first = invoke(runner, "age", *sorted(folder.glob("*")), "-o", folder, "--suffix", "_r")
+    assert_clean_exit(first, 0)
+    again = invoke(runner, "age", *sorted(folder.glob("*")), "-o", folder, "--suffix", "_r")
+    assert_clean_exit(again, 0)  # as a shell glob over the folder gives them
+    assert "left out 4 file(s) that an earlier batch wrote" in again.output  # and the journal
+    assert "aged 0 file(s), 3 finished earlier" in again.output
+    assert not [name for name in names(folder) if "_r_r" in name]
 
 
 def test_an_output_that_cannot_be_written_is_refused_before_any_work(

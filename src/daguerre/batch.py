@@ -39,7 +39,8 @@ class BatchItem:
 @dataclass
 class Plan:
     """What a batch will do: items to run, items an earlier run finished, inputs that failed
-    before any work (missing paths) and files of input folders that are not images."""
+    before any work (missing paths), files of input folders that are not images, and files
+    named as inputs that an earlier batch wrote here (left out)."""
 
     output_dir: Path
     settings: str
@@ -48,6 +49,7 @@ class Plan:
     finished: list[BatchItem] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    earlier_outputs: list[Path] = field(default_factory=list)
 
     def record(self, item: BatchItem, status: str, outputs: Sequence[Path] = ()) -> Record:
         """A journal record of ``item`` (its planned outputs unless ``outputs`` is given)."""
@@ -97,7 +99,8 @@ def plan(
         raise PlanError(f"{output_dir}: is a file; -o names the folder the results go into")
     journal = Journal(output_dir)
     result = Plan(output_dir, settings_hash(dict(settings or {}, ext=ext, suffix=suffix)), journal)
-    sources = _expand(inputs, output_dir, recursive, journal.outputs, result)
+    written = journal.outputs | {journal.path.resolve()}  # never inputs, nor reported
+    sources = _expand(inputs, output_dir, recursive, written, result)
     for source, root in sources.items():
         target = output_target(source, root, output_dir, ext, suffix)
         ends = (extras or {}).items()
@@ -121,7 +124,8 @@ def _expand(
 
     Folders give their images, minus anything an earlier batch wrote (the journal's outputs)
     and anything under the output folder when it lies inside them; their other files are
-    ``plan.skipped``. A missing path is ``plan.failed``.
+    ``plan.skipped``. A file named on its own that the journal lists as an output is
+    ``plan.earlier_outputs``; a missing path is ``plan.failed``.
     """
     out = output_dir.resolve()
     found: dict[Path, Path | None] = {}
@@ -143,6 +147,8 @@ def _expand(
                 elif resolved not in seen:
                     seen.add(resolved)
                     found[path] = given
+        elif given.is_file() and given.resolve() in outputs:
+            plan.earlier_outputs.append(given)  # e.g. a shell glob over the output folder
         elif given.is_file():
             if given.resolve() not in seen:
                 seen.add(given.resolve())

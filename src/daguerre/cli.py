@@ -220,11 +220,15 @@ def _run_batch(
             given = ", ".join(str(path) for path in inputs)
             raise batch.PlanError(f"no image files in {given}")
         if planned.skipped:
-            shown = ", ".join(path.name for path in planned.skipped[:5])
-            more = ", …" if len(planned.skipped) > 5 else ""
             console.print(
                 f"[yellow]skipped[/yellow] {len(planned.skipped)} file(s) that are not JPEG, "
-                f"PNG, TIFF, BMP or WebP images: {escape(shown)}{more}"
+                f"PNG, TIFF, BMP or WebP images: {escape(_names(planned.skipped))}"
+            )
+        if planned.earlier_outputs:
+            console.print(
+                f"[yellow]left out[/yellow] {len(planned.earlier_outputs)} file(s) that an "
+                f"earlier batch wrote into {escape(str(options.output))}: "
+                f"{escape(_names(planned.earlier_outputs))}"
             )
         if options.workers > 1 or options.cluster is not None:
             job = None  # the workers make their own: this process keeps no models
@@ -267,6 +271,11 @@ def _execute(
         console=console,
         gpus=options.gpus,
     )
+
+
+def _names(paths: list[Path], shown: int = 5) -> str:
+    """The first file names of ``paths``, then an ellipsis for the rest."""
+    return ", ".join(path.name for path in paths[:shown]) + (", …" if len(paths) > shown else "")
 
 
 def _shaping(settings: dict[str, Any]) -> dict[str, Any]:
