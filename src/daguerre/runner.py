@@ -68,10 +68,6 @@ class BatchReport:
         return [outcome.source for outcome in self._with("done")]
 
     @property
-    def written(self) -> list[Path]:
-        return [path for outcome in self._with("done") for path in outcome.outputs]
-
-    @property
     def failed(self) -> list[tuple[Path, str]]:
         return [(outcome.source, outcome.error or "") for outcome in self._with("failed")]
 
