@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## create .venv with torch (CPU) and daguerre
 
 demo: setup ## age the bundled sample photos, then restore them, into out/
-	$(BIN)/daguerre age samples/clean --output out/aged --preset heavy --save-mask
-	$(BIN)/daguerre restore samples/old --output out/restored --compare --save-mask
+	$(BIN)/daguerre age samples/clean --output out/aged --preset heavy --save-mask --overwrite
+	$(BIN)/daguerre restore samples/old --output out/restored --compare --save-mask --overwrite
 	@echo "aged photos in out/aged, restored old photos (with before/after) in out/restored"
 
 test: setup ## lint, then the test suite
