@@ -295,25 +295,10 @@ def _file_seed(seed: int, path: Path) -> int:
 
 def _write_like(target: Path, picture: Image, pixels: np.ndarray, writing: _Writing) -> Path:
     """Write ``pixels`` for ``picture`` with its bit depth, alpha and metadata (resized to fit)."""
-    import cv2
-
     from daguerre import image
 
-    alpha = picture.alpha
-    if alpha is not None and alpha.shape != pixels.shape[:2]:
-        size = (pixels.shape[1], pixels.shape[0])
-        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).clip(0.0, 1.0)
-    metadata = None
-    if writing.keep_metadata and picture.metadata is not None:
-        metadata = picture.metadata.scaled(pixels.shape[1] / picture.pixels.shape[1])
-    return image.write(
-        target,
-        pixels,
-        alpha=alpha,
-        bit_depth=picture.bit_depth,
-        quality=writing.quality,
-        metadata=metadata,
-        protect=[picture.path] if picture.path else [],
+    return image.write_like(
+        target, picture, pixels, keep_metadata=writing.keep_metadata, quality=writing.quality
     )
 
 
@@ -941,9 +926,9 @@ def evaluate_upscale(
     """
     from rich.progress import Progress
 
-    from daguerre.hub import ModelError, load_network
+    from daguerre.hub import ModelError
     from daguerre.image import find_images
-    from daguerre.upscale import model_names
+    from daguerre.upscale import load_upscaler, model_names
     from daguerre.upscale.evaluate import evaluate
 
     try:
@@ -952,7 +937,7 @@ def evaluate_upscale(
         for name in names:  # a model name, or a weights file named after its model
             key = Path(name).name.removesuffix(".safetensors")
             source = None if key == name else name
-            nets[key] = load_network(key, source, weights_dir=weights, device=device)
+            nets[key] = load_upscaler(key, source, weights_dir=weights, device=device)
         photos = find_images([data])[:limit]
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("upscaling", total=len(photos))

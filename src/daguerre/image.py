@@ -534,6 +534,35 @@ def write(
     return path
 
 
+def write_like(
+    path: Path | str,
+    original: Image,
+    pixels: np.ndarray,
+    *,
+    keep_metadata: bool = True,
+    quality: int = 95,
+) -> Path:
+    """Write ``pixels`` (a result made from ``original``, maybe resized) as ``original`` was:
+    its bit depth, its alpha resized to fit, and (``keep_metadata``) its metadata with the
+    resolution scaled; ``original``'s own file is never overwritten."""
+    alpha = original.alpha
+    if alpha is not None and alpha.shape != pixels.shape[:2]:
+        size = (pixels.shape[1], pixels.shape[0])
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA).clip(0.0, 1.0)
+    metadata = None
+    if keep_metadata and original.metadata is not None:
+        metadata = original.metadata.scaled(pixels.shape[1] / original.pixels.shape[1])
+    return write(
+        path,
+        pixels,
+        alpha=alpha,
+        bit_depth=original.bit_depth,
+        quality=quality,
+        metadata=metadata,
+        protect=[original.path] if original.path else [],
+    )
+
+
 def _into_profile(
     path: Path, fmt: str, pixels: np.ndarray, metadata: Metadata
 ) -> tuple[np.ndarray, Metadata]:

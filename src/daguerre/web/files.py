@@ -38,7 +38,7 @@ def read_upload(path: str | Path) -> image.Image:
 
 
 def save_like(picture: image.Image, pixels: np.ndarray, folder: Path, tag: str) -> Path:
-    """Write ``pixels`` as ``STEM_TAG`` in ``picture``'s format, bit depth and alpha.
+    """Write ``pixels`` as ``STEM_TAG`` in ``picture``'s format, bit depth, alpha and metadata.
 
     Each call gets a folder of its own inside ``folder``, so that two users who upload files
     of the same name never receive each other's result.
@@ -48,12 +48,7 @@ def save_like(picture: image.Image, pixels: np.ndarray, folder: Path, tag: str) 
     if suffix not in image.IMAGE_SUFFIXES:
         suffix = _SUFFIX_BY_FORMAT.get(picture.format, ".png")
     target = folder / uuid.uuid4().hex / f"{source.stem}_{tag}{suffix}"
-    alpha = picture.alpha
-    if alpha is not None and alpha.shape != pixels.shape[:2]:  # the photo was enlarged
-        alpha = cv2.resize(
-            alpha, (pixels.shape[1], pixels.shape[0]), interpolation=cv2.INTER_LINEAR
-        )
-    return image.write(target, pixels, alpha=alpha, bit_depth=picture.bit_depth)
+    return image.write_like(target, picture, pixels)
 
 
 def save_mask(mask: np.ndarray, beside: Path) -> Path:
