@@ -18,7 +18,7 @@ from daguerre import hub
 from daguerre import image as imageio
 from daguerre.cli import app
 from daguerre.data import FaceDegradation, FacesDataset, ImageCache, build_data, face_view
-from daguerre.faces import TEMPLATE, Face, face_mask, face_transform, stage
+from daguerre.faces import TEMPLATE, Face, align, face_mask, face_transform, paste, stage
 from daguerre.faces.evaluate import degrade, evaluate, face_region
 from daguerre.hub import ModelError
 from daguerre.nets import UNet
@@ -43,9 +43,11 @@ def tiny_restorer(seed: int = 0) -> UNet:
     return net.eval()
 
 
-def textured(height: int = 160, width: int = 200, channels: int = 3) -> np.ndarray:
-    rng = np.random.default_rng(3)
-    coarse = rng.random((height // 8 + 1, width // 8 + 1, channels)).astype(np.float32)
+def textured(
+    height: int = 160, width: int = 200, channels: int = 3, seed: int = 3, cell: int = 8
+) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    coarse = rng.random((height // cell + 1, width // cell + 1, channels)).astype(np.float32)
     big = cv2.resize(coarse, (width + 8, height + 8), interpolation=cv2.INTER_CUBIC)
     return np.ascontiguousarray(np.clip(big[:height, :width], 0, 1).reshape(height, width, -1))
 
@@ -202,16 +204,19 @@ def test_stage_pastes_the_restored_face_only_inside_its_mask(found: list[Face]) 
 
 
 def test_a_face_larger_than_the_crop_keeps_its_own_detail(found: list[Face]) -> None:
-    """A 384² face shrinks to the 256² crop: an identity restorer must leave it untouched (a
-    plain paste would blur it by the round trip), a real change still reaches the photo."""
+    """A 384² face shrinks to the 256² crop: an identity restorer must leave it as it was (a
+    paste of the crop would blur it by the round trip), a real change still reaches the photo."""
     found[:] = [face_at(8.0, 8.0, 384.0)]
-    image = textured(400, 400)
+    image = textured(400, 400, seed=5, cell=3)
     plain = RestorePipeline(**BASE)(image).image
     same = RestorePipeline(**BASE, faces=True, models={"restore-faces": torch.nn.Identity()})
-    np.testing.assert_allclose(same(image).image, plain, atol=1e-5)
+    crop, transform = align(plain, found[0].landmarks, stage.FACE_SIZE)
+    round_trip = paste(plain, [crop], [transform])  # what pasting the 256² crop would give
+    kept = np.abs(same(image).image - plain).mean()
+    assert kept < 0.1 * np.abs(round_trip - plain).mean()
     flat = RestorePipeline(**BASE, faces=True, models={"restore-faces": Flat()})(image).image
     transform = face_transform(found[0].landmarks, stage.FACE_SIZE)
-    assert transform.scale < stage.LARGE_FACE_SCALE
+    assert transform.scale < 1.0
     core = cv2.warpAffine(face_mask(stage.FACE_SIZE), transform.inverse, (400, 400)) > 0.99
     assert flat[core].std() < 0.5 * plain[core].std()
 
@@ -320,3 +325,18 @@ def test_eval_faces_on_two_tiny_faces(weights: Path, tmp_path: Path) -> None:
     assert "face stage" in out.output and "s per face" in out.output
     bad = invoke("eval", "faces", "--data", faces, "--weights", weights, "--preset", "nope")
     assert bad.exit_code == 2
+
+
+def test_faces_are_cut_from_the_source_and_matched_to_the_image() -> None:
+    """The stage's crops come from the photo before global restoration (``source``); the
+    paste keeps the restored image's colours (its low frequencies)."""
+    face = face_at(20.0, 10.0, 96.0)
+    flat = np.full((160, 200, 3), 0.4, np.float32)
+    before = textured()
+    out = stage.restore_found(flat.copy(), [face], torch.nn.Identity(), source=before)
+    transform = face_transform(face.landmarks, stage.FACE_SIZE)
+    core = cv2.warpAffine(face_mask(stage.FACE_SIZE), transform.inverse, (200, 160)) > 0.99
+    assert out[core].std() > 0.3 * before[core].std()  # the source's detail came through
+    assert abs(out[core].mean() - 0.4) < 0.05  # at the image's brightness
+    alone = stage.restore_found(flat.copy(), [face], torch.nn.Identity())
+    assert alone[core].std() < 1e-3  # without a source, the flat image's own face

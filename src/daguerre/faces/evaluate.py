@@ -10,8 +10,9 @@ images are scored against the truth on the face region — the box of the paste 
 * ``input``: the degraded face;
 * ``whole image``: the restore pipeline without the faces stage;
 * ``face stage``: that result with the faces stage's work done on it
-  (:func:`daguerre.faces.restore_found` on the faces found in it — what the pipeline's stage
-  does after global restoration, finish and upscale being off). With ``landmarks="template"``
+  (:func:`daguerre.faces.restore_found` on the faces found in it, their crops cut from the
+  photo before global restoration — what the pipeline's stage does, finish and upscale being
+  off). With ``landmarks="template"``
   the face is not detected: its landmarks are the template's, which the alignment of the data
   puts there, so restoration is measured apart from detection.
 
@@ -165,15 +166,19 @@ def evaluate(
     if pipeline.options.faces:
         raise ValueError("the whole-image pipeline must run without its faces stage")
     result = FaceEvaluation()
+    unenhanced = RestorePipeline(pipeline.options, enhance=False)  # what the stage's crops see
     for index, path in enumerate(faces):
         truth = load_face(path, size)
         given = degrade(truth, preset, seed + index)
         whole = pipeline(given).image
+        source = unenhanced(given).image
         start = time.perf_counter()
         found = (
             [template_face(size)] if landmarks == "template" else find_faces(whole, landmark_net)
         )
-        restored = restore_found(whole.copy(), found, net, strength=strength, device=device)
+        restored = restore_found(
+            whole.copy(), found, net, strength=strength, device=device, source=source
+        )
         result.seconds += time.perf_counter() - start
         result.names.append(path.name)
         result.found.append(len(found))

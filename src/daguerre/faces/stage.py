@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
@@ -40,9 +41,9 @@ MODEL_NAME = "restore-faces"
 FACE_SIZE = CROP_SIZE  # the side of the aligned crops the face model restores
 
 Window = tuple[int, int, int, int]  # left, top, right, bottom
-# faces whose crop is smaller than they are (crop pixels per photo pixel under this) are given
-# the network's change on top of their own detail (:func:`_paste_all`), not replaced
-LARGE_FACE_SCALE = 0.9
+# the largest side a face is pasted back at (:func:`_restored`): a face larger than the crop
+# gets the network's change on its own detail up to this size
+MAX_FACE_SIZE = 1024
 
 
 def model_available(weights_dir: str | Path | None = None) -> bool:
@@ -94,11 +95,16 @@ def restore_found(
     strength: float = 1.0,
     device: str | torch.device = "cpu",
     progress: Callable[[int, int], None] | None = None,
+    source: np.ndarray | None = None,
 ) -> np.ndarray:
     """``image`` (float32 H×W×3, changed in place and returned) with each of ``faces`` (with
     landmarks) aligned, restored by ``net``, pasted back and blended by ``strength`` (0: the
     image as it was; 1: the pasted faces). Only the window the crops cover is read and written;
-    pixels outside every face's mask stay as they were."""
+    pixels outside every face's mask stay as they were.
+
+    ``source`` (same geometry as ``image``) is what the faces are cut from: the photo before
+    global restoration, so the face network sees each face as it was rather than the
+    whole-image network's guess; pasting still matches ``image``'s colours."""
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must lie in [0, 1], got {strength}")
     if missing := [face.box for face in faces if face.landmarks is None]:
@@ -115,15 +121,17 @@ def restore_found(
     right = max(w[2] for _, w in windows)
     bottom = max(w[3] for _, w in windows)
     region = image[top:bottom, left:right]
-    aligned: list[tuple[np.ndarray, np.ndarray, FaceTransform]] = []
+    before = region if source is None else np.asarray(source[top:bottom, left:right], np.float32)
+    crops: list[np.ndarray] = []
+    transforms: list[FaceTransform] = []
     for done, (face, _) in enumerate(windows, start=1):
         assert face.landmarks is not None
-        crop, transform = align(region, face.landmarks - (left, top), FACE_SIZE)
-        crop = to_rgb(crop)
-        aligned.append((crop, restore_crop(net, crop, device), transform))
+        crop, transform = _restored(net, before, face.landmarks - (left, top), device)
+        crops.append(crop)
+        transforms.append(transform)
         if progress is not None:
             progress(done, len(windows))
-    pasted = _paste_all(region, aligned)
+    pasted = paste(region, crops, transforms)
     if strength < 1.0:
         pasted -= region
         pasted *= np.float32(strength)
@@ -132,23 +140,23 @@ def restore_found(
     return image
 
 
-def _paste_all(
-    region: np.ndarray, aligned: Sequence[tuple[np.ndarray, np.ndarray, FaceTransform]]
-) -> np.ndarray:
-    """``region`` with the restored faces pasted back (a new array).
+def _restored(
+    net: nn.Module, photo: np.ndarray, landmarks: np.ndarray, device: str | torch.device
+) -> tuple[np.ndarray, FaceTransform]:
+    """The restored face of ``photo`` at these landmarks, and the transform to paste it with.
 
-    A face the crop shrank (more photo pixels than crop pixels) would lose the photo's own
-    detail if its crop replaced it: it gets the network's change instead — the paste of the
-    restored crop less the paste of the crop it was given — on top of the photo."""
-    small = [(out, t) for _, out, t in aligned if t.scale >= LARGE_FACE_SCALE]
-    large = [(given, out, t) for given, out, t in aligned if t.scale < LARGE_FACE_SCALE]
-    pasted = paste(region, [out for out, _ in small], [t for _, t in small]) if small else region
-    if large:
-        transforms = [t for _, _, t in large]
-        change = paste(pasted, [out for _, out, _ in large], transforms)
-        change -= paste(pasted, [given for given, _, _ in large], transforms)
-        pasted = np.clip(pasted + change, 0.0, 1.0)
-    return pasted
+    The network sees the :data:`FACE_SIZE`² crop. A face larger than that in the photo is not
+    replaced by the enlarged crop, which would lose its own detail: it comes back at its own
+    size (at most :data:`MAX_FACE_SIZE`), the network's change enlarged onto its own crop."""
+    crop, transform = align(photo, landmarks, FACE_SIZE)
+    crop = to_rgb(crop)
+    restored = restore_crop(net, crop, device)
+    native = min(MAX_FACE_SIZE, round(FACE_SIZE / transform.scale))
+    if native <= FACE_SIZE:
+        return restored, transform
+    big, big_transform = align(photo, landmarks, native)
+    change = cv2.resize(restored - crop, (native, native), interpolation=cv2.INTER_CUBIC)
+    return np.clip(to_rgb(big) + change, 0.0, 1.0), big_transform
 
 
 def _landmark_net(ctx: Context) -> nn.Module:
@@ -173,6 +181,7 @@ def faces_stage(image: np.ndarray, ctx: Context) -> np.ndarray:
         strength=ctx.options.face_strength,
         device=ctx.options.device,
         progress=ctx.report("faces"),
+        source=ctx.unenhanced,
     )
 
 

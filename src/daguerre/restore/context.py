@@ -137,6 +137,8 @@ class Context:
     monochrome: bool = False
     models: dict[str, nn.Module] = field(default_factory=dict)
     faces: list[Face] | None = None  # set by the faces stage (each with its landmarks)
+    # the working image as the enhance stage found it (float16), kept for the faces stage
+    unenhanced: np.ndarray | None = None
 
     def model(self, name: str) -> nn.Module:
         """The network ``name``, loaded once per pipeline: ``options.models`` first, then

@@ -58,7 +58,11 @@ class RestorePipeline:
         else:
             work = np.array(work, np.float32, order="C")
         large = work.nbytes >= RELEASE_FROM_MB * 2**20
-        for name, stage in self.stages():
+        stages = self.stages()
+        for name, stage in stages:
+            if name == "enhance" and "faces" in (other for other, _ in stages):
+                # the faces stage restores faces from the photo before global restoration
+                ctx.unenhanced = work.astype(np.float16)
             work = stage(work, ctx)
             if large:  # hand back what this stage kept for its own reuse (daguerre.allocator)
                 release_freed_memory()
