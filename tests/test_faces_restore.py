@@ -224,7 +224,7 @@ def test_a_face_larger_than_the_crop_keeps_its_own_detail(found: list[Face]) -> 
 def test_stage_runs_after_enhance_and_before_upscale() -> None:
     names = [name for name, _ in RestorePipeline(faces=True, scale=2).stages()]
     assert names == ["detect", "inpaint", "enhance", "faces", "upscale"]
-    assert "faces" not in [name for name, _ in RestorePipeline().stages()]  # off by default
+    assert "faces" not in [name for name, _ in RestorePipeline().stages()]  # opt-in in Python
 
 
 def test_missing_face_model_is_a_model_error(tmp_path: Path) -> None:
@@ -269,11 +269,13 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_restore_command_face_options(found: list[Face], weights: Path, tmp_path: Path) -> None:
+def test_restore_command_face_options(
+    found: list[Face], weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     imageio.write(tmp_path / "in" / "a.png", textured())
     args = ["--no-damage", "--no-enhance", "--monochrome", "no"]
     outputs = {}
-    for mode, folder in (("on", weights), ("off", weights), ("auto", tmp_path / "none")):
+    for mode, folder in (("on", weights), ("off", weights), ("auto", weights)):
         out = tmp_path / mode
         result = invoke(
             "restore", tmp_path / "in", "-o", out, "--faces", mode, "--weights", folder, *args
@@ -281,22 +283,19 @@ def test_restore_command_face_options(found: list[Face], weights: Path, tmp_path
         assert result.exit_code == 0, result.output
         outputs[mode] = imageio.read(out / "a.png").pixels
     assert not np.array_equal(outputs["on"], outputs["off"])
-    assert np.array_equal(outputs["auto"], outputs["off"])  # no model there: off, no error
-    missing = invoke(
-        "restore",
-        tmp_path / "in",
-        "-o",
-        tmp_path / "x",
-        "--faces",
-        "on",
-        "--weights",
-        tmp_path,
-        *args,
-    )
+    assert np.array_equal(outputs["auto"], outputs["on"])  # the model is there: on
     bad = invoke("restore", tmp_path / "in", "-o", tmp_path / "y", "--face-strength", 2, *args)
     assert bad.exit_code == 2 and "face_strength" in bad.output
-    if not stage.model_available():  # nothing bundled to fall back on
-        assert missing.exit_code == 2 and "restore-faces" in missing.output
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "nothing bundled")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("restore", tmp_path / "in", "-o", tmp_path / "auto2", "--weights", empty, *args)
+    assert result.exit_code == 0, result.output  # no model anywhere: auto is off, no error
+    assert np.array_equal(imageio.read(tmp_path / "auto2" / "a.png").pixels, outputs["off"])
+    missing = invoke(
+        "restore", tmp_path / "in", "-o", tmp_path / "x", "--faces", "on", "--weights", empty, *args
+    )
+    assert missing.exit_code == 2 and "restore-faces" in missing.output
 
 
 def test_eval_faces_on_two_tiny_faces(weights: Path, tmp_path: Path) -> None:

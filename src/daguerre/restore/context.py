@@ -77,10 +77,10 @@ class RestoreOptions:
     models: Mapping[str, ModelSource] = field(default_factory=dict)
     # 2 or 4: the restored photo is then enlarged by the GAN upscaler (the last stage)
     scale: int = 1
-    # the faces stage (after global restoration): every face found, aligned, restored by the
-    # restore-faces network and pasted back. False by default only because no restore-faces
-    # model is bundled yet: switch the default to True once it is (the CLI's --faces auto
-    # already turns it on when the model is there)
+    # the faces stage (after global restoration): every face found, cut from the photo as it
+    # was before global restoration, aligned, restored by the restore-faces network and pasted
+    # back into the restored photo. Opt-in here, like finish (the CLI's and the web page's
+    # --faces auto turn it on whenever a restore-faces model is bundled or in --weights)
     faces: bool = False
     # 0: the faces of the whole-image result; 1: those of the face network; between: a blend
     face_strength: float = 1.0
