@@ -214,7 +214,7 @@ def test_without_a_x2_model_x2_is_the_x4_model_halved(weights: Path, tmp_path: P
     image = photo()
     halved = Upscaler(2, weights_dir=only_x4)
     assert isinstance(halved.network(), Halved)
-    raw = run_tiled(hub.load_network("upscale-x4", weights_dir=only_x4), image, scale=4)
+    raw = run_tiled(hub.load_network("upscale-x4-fidelity", weights_dir=only_x4), image, scale=4)
     expected = np.clip(raw.reshape(48, 2, 40, 2, 3).mean(axis=(1, 3)), 0, 1)
     np.testing.assert_allclose(halved(image), expected, atol=1e-5)
     own = Upscaler(2, weights_dir=weights)  # a folder with ×2 models uses them
@@ -229,23 +229,24 @@ def test_upscale_tiles_into_a_preallocated_array() -> None:
     assert np.abs(out.astype(np.float32) / 255 - whole).max() < 0.01
 
 
-def test_restore_pipeline_upscales_last(weights: Path) -> None:
+def test_restore_pipeline_upscales_last(weights: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     image = photo(20, 24)
     options = {"detect_damage": False, "enhance": False, "weights_dir": weights}
     result = RestorePipeline(scale=2, monochrome=False, **options)(image).image
     assert result.shape == (40, 48, 3) and result.dtype == np.float32
-    expected = Upscaler(2, sharpness=1.0, weights_dir=weights)(image)
+    expected = Upscaler(2, sharpness=0.0, weights_dir=weights)(image)  # the fidelity model
     np.testing.assert_allclose(result, expected, atol=1e-6)
     gray = RestorePipeline(scale=4, monochrome=True, **options)(image[..., :1]).image
     assert gray.shape == (80, 96, 1)
     net = tiny_upscaler(2, seed=7)
-    given = RestorePipeline(scale=2, models={"upscale-x2": net}, **options)(image).image
+    given = RestorePipeline(scale=2, models={"upscale-x2-fidelity": net}, **options)(image).image
     assert given.shape == (40, 48, 3)
     names = [name for name, _ in RestorePipeline(scale=2).stages()]
     assert names[-1] == "upscale"
     with pytest.raises(ValueError, match="scale must be 1, 2 or 4"):
         RestoreOptions(scale=3)
     empty = {**options, "weights_dir": weights / "none"}
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", weights / "nothing bundled")
     with pytest.raises(ModelError, match="upscale-x4"):  # not in the folder, and not bundled
         RestorePipeline(scale=4, **empty)(image)
 
@@ -257,7 +258,7 @@ def invoke(*args: object) -> Result:
     return CliRunner(env={"COLUMNS": "1000"}).invoke(app, [str(a) for a in args])
 
 
-def test_upscale_command(weights: Path, tmp_path: Path) -> None:
+def test_upscale_command(weights: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     imageio.write(tmp_path / "in" / "a.png", photo(16, 20))
     imageio.write(tmp_path / "in" / "g.png", photo(16, 20, 1))
     imageio.write(tmp_path / "in" / "deep.png", photo(16, 20), bit_depth=16)
@@ -269,6 +270,7 @@ def test_upscale_command(weights: Path, tmp_path: Path) -> None:
     assert imageio.read(tmp_path / "out" / "g.png").pixels.shape == (32, 40, 1)
     deep = imageio.read(tmp_path / "out" / "deep.png")
     assert deep.bit_depth == 16 and deep.pixels.shape == (32, 40, 3)
+    monkeypatch.setattr(hub, "WEIGHTS_DIR", tmp_path / "nothing bundled")
     missing = invoke("upscale", tmp_path / "in", "-o", tmp_path / "no", "--weights", tmp_path)
     assert missing.exit_code == 2 and "upscale-x4" in missing.output
     bad = invoke("upscale", tmp_path / "in", "-o", tmp_path / "no", "--scale", 3)

@@ -16,9 +16,9 @@ def upscale_stage(image: np.ndarray, ctx: Context) -> np.ndarray:
     """``image`` enlarged ``ctx.options.scale``× into a new float32 array (the working array's
     successor: the pipeline's monochrome and clipping steps then run on it)."""
     options = ctx.options
-    # the GAN model alone: a restored photo is clean, and the texture the GAN draws is what a
-    # bicubic-looking enlargement lacks (``daguerre upscale --sharpness`` blends the two)
-    name = model_names(options.scale)[1]
+    # the fidelity model: the bundled one (the GAN model of the recipe waits for a GPU run);
+    # ``daguerre upscale --sharpness`` blends in a GAN model where one is installed
+    name = model_names(options.scale)[0]
     if name not in ctx.models:
         ctx.models[name] = load_upscaler(
             name, options.models.get(name), weights_dir=options.weights_dir, device=options.device

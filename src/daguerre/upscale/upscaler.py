@@ -133,7 +133,7 @@ class Upscaler:
         self,
         scale: int = 4,
         *,
-        sharpness: float = 1.0,
+        sharpness: float = 0.0,
         models: Mapping[str, hub.ModelSource] | None = None,
         weights_dir: str | Path | None = None,
         device: str = "cpu",
