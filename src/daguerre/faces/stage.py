@@ -171,9 +171,11 @@ def _landmark_net(ctx: Context) -> nn.Module:
 
 def faces_stage(image: np.ndarray, ctx: Context) -> np.ndarray:
     """Find the faces of the working image, restore them with ``restore-faces`` and blend them
-    in by ``ctx.options.face_strength``; the faces found are kept in ``ctx.faces``."""
+    in by ``ctx.options.face_strength``; the faces found are kept in ``ctx.faces``, and the
+    pipeline's copy of the photo before global restoration is let go."""
     net = ctx.model(MODEL_NAME)  # first: a missing model is an error even without faces
     ctx.faces = find_faces(image, _landmark_net(ctx))
+    source, ctx.unenhanced = ctx.unenhanced, None  # not held through the stages after this one
     return restore_found(
         image,
         ctx.faces,
@@ -181,7 +183,7 @@ def faces_stage(image: np.ndarray, ctx: Context) -> np.ndarray:
         strength=ctx.options.face_strength,
         device=ctx.options.device,
         progress=ctx.report("faces"),
-        source=ctx.unenhanced,
+        source=source,
     )
 
 

@@ -59,8 +59,9 @@ class RestorePipeline:
             work = np.array(work, np.float32, order="C")
         large = work.nbytes >= RELEASE_FROM_MB * 2**20
         stages = self.stages()
+        keep_unenhanced = "faces" in dict(stages)
         for name, stage in stages:
-            if name == "enhance" and "faces" in (other for other, _ in stages):
+            if name == "enhance" and keep_unenhanced:
                 # the faces stage restores faces from the photo before global restoration
                 ctx.unenhanced = work.astype(np.float16)
             work = stage(work, ctx)
