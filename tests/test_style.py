@@ -17,10 +17,19 @@ from daguerre import aging, hub, image
 from daguerre.cli import app
 from daguerre.color import rgb_to_lab
 from daguerre.data import DataError
+from daguerre.faces.types import Face
 from daguerre.nets import TransformerNet, build_network
 from daguerre.style import Generator, Stylizer, stylize, translate
+from daguerre.style.evaluate import edge_ssim
+from daguerre.style.faces import face_weights
 from daguerre.style.fast import fold_batch_norm
-from daguerre.style.objective import StyleObjective, detail_layer, structure_loss, total_variation
+from daguerre.style.objective import (
+    StyleObjective,
+    detail_layer,
+    edge_loss,
+    structure_loss,
+    total_variation,
+)
 from daguerre.style.optimize import level_sizes, optimize
 from daguerre.tiling import run_tiled
 from daguerre.training import ConfigError, resolve_config, train
@@ -171,6 +180,25 @@ def test_structure_ignores_global_tone_but_sees_moved_edges() -> None:
     assert float(structure_loss(moved, photo)) > 0.05
 
 
+def test_edge_loss_is_one_minus_the_edge_ssim_that_eval_style_reports() -> None:
+    photo = smooth_photo(64, 80)
+    noisy = np.clip(photo + np.random.default_rng(3).normal(0, 0.08, photo.shape), 0, 1)
+    noisy = noisy.astype(np.float32)
+    loss = float(edge_loss(image.to_tensor(noisy), image.to_tensor(photo)))
+    assert loss == pytest.approx(1 - edge_ssim(noisy, photo), abs=2e-3)
+    assert loss > 0.2
+    assert float(edge_loss(image.to_tensor(photo), image.to_tensor(photo))) < 1e-5
+
+
+def test_face_weights_cover_each_face_and_fade_away_from_it() -> None:
+    weights = face_weights((100, 160), [Face((20, 30, 20, 24), 0.99), Face((150, 0, 30, 30), 0.9)])
+    assert weights.shape == (100, 160, 1) and weights.dtype == np.float32
+    assert weights[42, 30, 0] == pytest.approx(1.0)  # the first face's centre
+    assert weights[95, 80, 0] == 0.0  # far from both
+    assert 0.0 < weights[42, 20, 0] < 1.0  # its feathered border
+    assert weights[5, 159, 0] > 0.5  # a face cut by the picture's edge still counts
+
+
 def test_total_variation_and_detail_layer_of_flat_images() -> None:
     flat = torch.full((1, 3, 20, 20), 0.3)
     assert float(total_variation(flat)) == 0.0
@@ -201,6 +229,17 @@ def test_style_recipe_trains_exports_and_the_model_stylizes(trained: Path) -> No
     assert out.shape == (37, 53, 3) and out.dtype == np.float32
     assert not np.allclose(out, photo, atol=0.05)
     np.testing.assert_array_equal(out, stylize(photo, trained, tile=64))  # fast is the default
+
+
+def test_style_recipe_without_adversary_trains_no_discriminator(
+    photos: Path, painting_file: Path, tmp_path: Path
+) -> None:
+    config = style_config(photos, painting_file)
+    config["model"] = {**TINY_STYLE_MODEL, "weights": {"adv": 0.0, "edges": 1.0}}
+    recipe = Style(resolve_config(config))
+    assert set(recipe.build_nets()) == {"g"} and recipe.optimizers() == {"g": ("g",)}
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    assert (run / "export" / "style.safetensors").is_file()
 
 
 def test_style_recipe_needs_a_readable_painting(photos: Path, tmp_path: Path) -> None:

@@ -196,6 +196,20 @@ def test_blend_rejects_strength_outside_unit_interval(image, strength):
         blend(image, image, strength)
 
 
+def test_blend_takes_a_strength_map_pixel_by_pixel(image):
+    stylized = 1.0 - image
+    weights = np.zeros((*image.shape[:2], 1), np.float32)
+    weights[:, image.shape[1] // 2 :] = 1.0
+    mixed = blend(image, stylized, weights)
+    half = image.shape[1] // 2
+    np.testing.assert_allclose(mixed[:, :half], image[:, :half], atol=0.01)
+    np.testing.assert_allclose(mixed[:, half:], stylized[:, half:], atol=0.01)
+    with pytest.raises(ValueError, match="H×W×1"):
+        blend(image, stylized, weights[:-1])
+    with pytest.raises(ValueError, match="strength"):
+        blend(image, stylized, weights + 0.5)
+
+
 def test_blend_rejects_shape_mismatch(image):
     with pytest.raises(ValueError, match="shapes differ"):
         blend(image, image.mean(axis=2, keepdims=True), 0.5)

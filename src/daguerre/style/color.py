@@ -297,26 +297,28 @@ def preserve_colors(stylized: np.ndarray, original: np.ndarray) -> np.ndarray:
     return _from_lab(lab)
 
 
-def blend(original: np.ndarray, stylized: np.ndarray, strength: float) -> np.ndarray:
+def blend(original: np.ndarray, stylized: np.ndarray, strength: float | np.ndarray) -> np.ndarray:
     """Mix ``original`` (strength 0, returned exactly) and ``stylized`` (strength 1, exactly).
 
     In between the mix is linear in Lab: being close to perceptually uniform, it makes strength
     0.5 look half-way in lightness and colour, where sRGB or linear-light mixing would let the
-    darker or the lighter image dominate.
+    darker or the lighter image dominate. ``strength`` is one number or an H×W×1 map of them.
     """
-    if not 0.0 <= strength <= 1.0:
-        raise ValueError(f"strength must lie in [0, 1], got {strength}")
     original = _check(original, "original")
     stylized = _check(stylized, "stylized")
     if original.shape != stylized.shape:
         raise ValueError(
             f"original and stylized shapes differ: {original.shape} vs {stylized.shape}"
         )
-    if strength == 0.0:
+    weight = np.asarray(strength, dtype=np.float32)
+    if weight.ndim and weight.shape != (*original.shape[:2], 1):
+        raise ValueError(f"a strength map must be H×W×1 like the image, got {weight.shape}")
+    if not (weight.min() >= 0.0 and weight.max() <= 1.0):
+        raise ValueError(f"strength must lie in [0, 1], got {weight.min()} to {weight.max()}")
+    if not weight.ndim and weight == 0.0:
         return original.copy()
-    if strength == 1.0:
+    if not weight.ndim and weight == 1.0:
         return stylized.copy()
     channels = original.shape[2]
-    weight = np.float32(strength)
     mixed = (1 - weight) * _to_lab(original, channels) + weight * _to_lab(stylized, channels)
     return _from_lab(mixed)

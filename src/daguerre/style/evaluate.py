@@ -6,7 +6,9 @@ the painting (:func:`daguerre.style.color.sliced_ot_transfer`, the training-free
 model's output. The scores:
 
 * ``style`` and ``texture``: the Gram distances of :class:`~daguerre.style.objective.StyleObjective`
-  between the picture, and its detail layer, and the painting (lower is closer to the painting);
+  between the picture, and its detail layer, and the painting (lower is closer to the painting),
+  in the features of a random network that no training recipe uses (:data:`FEATURE_SEED`), so
+  that a model is not scored by the very features it was trained against;
 * ``edge_ssim``: SSIM between the luminance edge maps of the picture and of the photo (higher
   keeps more of the photo's drawing; 1 for the photo itself).
 
@@ -37,6 +39,7 @@ SIZE = 512  # long side of the photos, in pixels
 STYLE_SIZE = 768  # painting's long side when the card does not record it (the recipe's default)
 EDGE_SIGMA = 1.0  # pixels; smoothing before the edge filter, so that grain is not structure
 WARM_UP = 64  # side of the crop run once before timing a model
+FEATURE_SEED = 1  # held out: the style recipes draw their feature networks from seed 0
 # The paintings folder of the project's data, beside the checkout.
 DEFAULT_STYLES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "styles"
 
@@ -76,6 +79,13 @@ def painting_path(card: hub.ModelCard, styles: str | os.PathLike[str] = DEFAULT_
             return candidate
     tried = ", ".join(str(path) for path in dict.fromkeys(candidates))
     raise FileNotFoundError(f"{card.name}: painting not found (tried {tried})")
+
+
+def style_size(card: hub.ModelCard) -> int:
+    """The long side a style model's painting was trained at (``data.style_size`` of its card,
+    else :data:`STYLE_SIZE`): the size its painting is scored at."""
+    side = _training_data(card).get("style_size", STYLE_SIZE)
+    return side if isinstance(side, int) else STYLE_SIZE
 
 
 def read_painting(path: str | os.PathLike[str], max_side: int) -> np.ndarray:
@@ -125,9 +135,18 @@ class StyleEvaluation:
         }
 
 
-def _score(
-    objective: StyleObjective, picture: np.ndarray, photo: np.ndarray, device: torch.device
+def painting_objective(painting: np.ndarray, device: torch.device | str = "cpu") -> StyleObjective:
+    """The objective that scores pictures against ``painting`` (H×W×3 float in [0, 1])."""
+    return StyleObjective(to_tensor(painting).to(device), kind="gram", seed=FEATURE_SEED)
+
+
+def score(
+    objective: StyleObjective,
+    picture: np.ndarray,
+    photo: np.ndarray,
+    device: torch.device | str = "cpu",
 ) -> Scores:
+    """The :data:`METRICS` of ``picture`` made from ``photo`` (both H×W×3, same size)."""
     with torch.no_grad():
         terms = objective.terms(to_tensor(picture).to(device), to_tensor(photo).to(device))
     return {
@@ -180,9 +199,8 @@ def evaluate(
     result = StyleEvaluation(photos=[path.name for path in files], paintings=sources)
     total, done = len(cards) * len(photos), 0
     for name, card in cards.items():
-        side = _training_data(card).get("style_size", STYLE_SIZE)
-        painting = read_painting(sources[name], side if isinstance(side, int) else STYLE_SIZE)
-        objective = StyleObjective(to_tensor(painting).to(device), kind="gram", seed=0)
+        painting = read_painting(sources[name], style_size(card))
+        objective = painting_objective(painting, device)
         fast = stylizers[name]
         color = Stylizer(painting, method="color")
         fast(photos[0][:WARM_UP, :WARM_UP])  # first-call set-up is not the model's speed
@@ -195,7 +213,7 @@ def evaluate(
             megapixels += photo.shape[0] * photo.shape[1] / 1e6
             pictures = dict(zip(METHODS, (photo, color(photo), output), strict=True))
             for method, picture in pictures.items():
-                rows[method].append(_score(objective, picture, photo, device))
+                rows[method].append(score(objective, picture, photo, device))
             done += 1
             if progress is not None:
                 progress(done, total)

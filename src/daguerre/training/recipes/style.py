@@ -3,7 +3,8 @@
 A feed-forward :class:`~daguerre.nets.TransformerNet` learns to restyle photos in one pass.
 Its loss, each term weighted by ``model.weights``:
 
-* ``adv``: a multi-scale PatchGAN tells patches of the painting from patches of the outputs.
+* ``adv``: a multi-scale PatchGAN tells patches of the painting from patches of the outputs
+  (with ``adv`` 0 there is no discriminator at all: a plain Johnson network, half the work).
   Painting patches are random crops at zooms drawn from ``data.style_scale`` (as ``data.scale``:
   0.5 means a crop covers twice the output size, shrunk), so both brush strokes and larger
   structures are learnt; its scales see them again at 1/2, 1/4...
@@ -102,6 +103,7 @@ class Style(Recipe):
         if self.model["style_kind"] not in STYLE_KINDS:
             raise ConfigError(f"model.style_kind must be one of {STYLE_KINDS}")
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
+        self.judged = self.weights["adv"] > 0
         self.zoom = (float(zoom[0]), float(zoom[1]))
         painting = read_painting(data["style"], self.channels, data["style_size"])
         self.painting = to_tensor(painting)
@@ -111,13 +113,13 @@ class Style(Recipe):
 
     def build_nets(self) -> dict[str, nn.Module]:
         c = self.channels
-        return {
-            "g": self.network("generator", in_channels=c, out_channels=c),
-            "d": self.network("discriminator", in_channels=c),
-        }
+        nets = {"g": self.network("generator", in_channels=c, out_channels=c)}
+        if self.judged:
+            nets["d"] = self.network("discriminator", in_channels=c)
+        return nets
 
     def optimizers(self) -> dict[str, tuple[str, ...]]:
-        return {"g": ("g",), "d": ("d",)}
+        return {"g": ("g",), "d": ("d",)} if self.judged else {"g": ("g",)}
 
     def attach(
         self, nets: Mapping[str, nn.Module], raw: Mapping[str, nn.Module], device: torch.device
@@ -155,20 +157,21 @@ class Style(Recipe):
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
         photo = batch["image"]
         output = self.nets["g"](photo)
-        painting = self.painting_crops(photo.shape[0], photo.shape[-1])
-
-        d = self.nets["d"]
-        d_loss = self.adversarial.discriminator(d(painting), d(output.detach()))
-        optimize("d", d_loss)
-
         w = self.weights
-        with frozen(self.raw["d"]):
-            terms = {"g_adv": w["adv"] * self.adversarial.generator(self.raw["d"](output))}
+        logged: dict[str, torch.Tensor] = {}
+        terms: dict[str, torch.Tensor] = {}
+        if self.judged:
+            painting = self.painting_crops(photo.shape[0], photo.shape[-1])
+            d = self.nets["d"]
+            logged["d"] = self.adversarial.discriminator(d(painting), d(output.detach()))
+            optimize("d", logged["d"])
+            with frozen(self.raw["d"]):
+                terms["g_adv"] = w["adv"] * self.adversarial.generator(self.raw["d"](output))
         with torch.autocast(self.device.type, enabled=False):
             parts = self._objective().terms(output, photo, self.rng)
         terms.update({f"g_{name}": w[name] * value for name, value in parts.items() if w[name]})
         optimize("g", torch.stack([t.float() for t in terms.values()]).sum())
-        return {"d": d_loss, **terms}
+        return {**logged, **terms}
 
     def evaluate(self, generator: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
         """Input, output and the painting's centre at the same size, for the grids."""
