@@ -373,6 +373,26 @@ def test_optimize_lowers_the_style_terms_and_goes_coarse_to_fine() -> None:
     assert level_sizes(100, 400, 3) == [(100, 400)]
 
 
+def test_stylizer_lays_the_style_lightly_on_the_faces_it_finds(
+    trained: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = smooth_photo(64, 96)
+    face = Face((8, 8, 24, 24), 0.99)
+    monkeypatch.setattr("daguerre.style.faces.detect_faces", lambda image: [face])
+    full = Stylizer(trained, tile=64)(photo)
+    light = Stylizer(trained, tile=64, face_strength=0.2)(photo)
+    on_face, away = (slice(16, 24), slice(16, 24)), (slice(48, 64), slice(70, 96))
+    assert (
+        np.abs(light[on_face] - photo[on_face]).mean()
+        < 0.5 * np.abs(full[on_face] - photo[on_face]).mean()
+    )
+    np.testing.assert_array_equal(light[away], full[away])
+    monkeypatch.setattr("daguerre.style.faces.detect_faces", lambda image: [])
+    np.testing.assert_array_equal(Stylizer(trained, tile=64, face_strength=0.2)(photo), full)
+    with pytest.raises(ValueError, match="face_strength"):
+        Stylizer(trained, face_strength=1.5)
+
+
 # ----------------------------------------------------------------------------- translation
 
 

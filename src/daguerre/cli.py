@@ -1151,6 +1151,15 @@ def stylize(
         bool,
         typer.Option("--preserve-colors", help="Keep the photo's colours; restyle lightness only."),
     ] = False,
+    face_strength: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="The style's strength on faces, as a fraction of --strength, so people stay "
+            "recognisable (1: faces are not looked for).",
+        ),
+    ] = 0.5,
     size: Annotated[
         int | None,
         typer.Option(help="Resize to this long side (pixels) first; sets the brush-stroke scale."),
@@ -1175,6 +1184,7 @@ def stylize(
         "method": method,
         "strength": strength,
         "preserve_colors": preserve_colors,
+        "face_strength": face_strength if face_strength < 1.0 else None,
         "size": size,
         "tile": tile,
         "device": device,

@@ -302,7 +302,8 @@ def blend(original: np.ndarray, stylized: np.ndarray, strength: float | np.ndarr
 
     In between the mix is linear in Lab: being close to perceptually uniform, it makes strength
     0.5 look half-way in lightness and colour, where sRGB or linear-light mixing would let the
-    darker or the lighter image dominate. ``strength`` is one number or an H×W×1 map of them.
+    darker or the lighter image dominate. ``strength`` is one number or an H×W×1 map of them;
+    where a map is 0 or 1 the result is exactly ``original`` or ``stylized`` there too.
     """
     original = _check(original, "original")
     stylized = _check(stylized, "stylized")
@@ -321,4 +322,7 @@ def blend(original: np.ndarray, stylized: np.ndarray, strength: float | np.ndarr
         return stylized.copy()
     channels = original.shape[2]
     mixed = (1 - weight) * _to_lab(original, channels) + weight * _to_lab(stylized, channels)
-    return _from_lab(mixed)
+    result = _from_lab(mixed)
+    if weight.ndim:
+        result = np.where(weight >= 1.0, stylized, np.where(weight <= 0.0, original, result))
+    return result
