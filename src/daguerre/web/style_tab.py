@@ -47,6 +47,9 @@ def build(workdir: Path) -> None:
                 method = gr.Radio(PAINTING_METHODS, value="color", label="Method")
             strength = gr.Slider(0, 1, 1.0, step=0.05, label="Strength")
             preserve = gr.Checkbox(False, label="Keep the photo's colours (restyle lightness)")
+            faces = gr.Slider(
+                0, 1, 0.5, step=0.05, label="Style on faces, relative to the rest (1: as the rest)"
+            )
             size = gr.Slider(
                 0, 2048, 0, step=64, label="Long side in pixels (0: the photo's own; sets strokes)"
             )
@@ -66,6 +69,7 @@ def build(workdir: Path) -> None:
         painting_method: str,
         strength: float,
         preserve_colors: bool,
+        face_strength: float,
         long_side: int,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio asks for progress)
     ) -> tuple[Any, ...]:
@@ -79,6 +83,7 @@ def build(workdir: Path) -> None:
             method=None if painting is None else painting_method,
             strength=strength,
             preserve_colors=preserve_colors,
+            face_strength=face_strength if face_strength < 1 else None,
             size=int(long_side) or None,
             report=reporter(progress),
         )
@@ -87,7 +92,7 @@ def build(workdir: Path) -> None:
     gallery.select(pick, None, style)
     run.click(
         stylize,
-        [photo, style, painting, method, strength, preserve, size],
+        [photo, style, painting, method, strength, preserve, faces, size],
         [compare, downloads],
         concurrency_id="style",
         concurrency_limit=1,
