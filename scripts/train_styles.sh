@@ -4,7 +4,8 @@
 #
 #   bash scripts/train_styles.sh [NAME ...]     # default: the eight bundled styles
 #
-# Each run starts from the bundled style-NAME (train.init) and trains it on photos/train with the
+# Each run starts from the bundled style-NAME (train.init: the card keeps its description,
+# licences and training under training.init) and trains it on photos/train with the
 # v2 balance of configs/style.yaml: the edges term (1 - SSIM of edge maps against the photo) and
 # the luminance structure weigh more, the painting's statistics less, and no discriminator (the
 # v1 network already learnt the brushwork; without D a step costs half). About 15 minutes a style
@@ -25,5 +26,5 @@ for name in "${names[@]}"; do
     --set train.steps="$STEPS" --set data.crop=160 --set data.workers=1 \
     --set train.ema=0.98 --set optim.lr=1.0e-4 --set train.val_every=0 \
     --set train.ckpt_every=40 --set train.log_every=20 --set train.progress=false \
-    --set model.weights.adv=0 --device cpu
+    --set model.weights.adv=0 --set export.description= --device cpu
 done

@@ -242,6 +242,24 @@ def test_style_recipe_without_adversary_trains_no_discriminator(
     assert (run / "export" / "style.safetensors").is_file()
 
 
+def test_a_fine_tuned_style_card_carries_its_starting_model(
+    photos: Path, painting_file: Path, trained: Path, tmp_path: Path
+) -> None:
+    start, _ = hub.load(trained)
+    card = {"task": "style", "description": "after stripes", "training": {"licences": ["CC0"]}}
+    hub.export(start, "start", card, directory=tmp_path)
+    config = style_config(photos, painting_file)
+    config["train"] = {**config["train"], "init": str(tmp_path / "start.safetensors")}
+    config["export"] = {"description": "", "licences": ["photos: CC BY"]}
+    run = train(config, run_dir=tmp_path / "run", device="cpu")
+    tuned = hub.read_card(run / "export" / "style.json")
+    assert tuned.description == "after stripes"
+    assert tuned.training["licences"] == ["photos: CC BY", "CC0"]
+    started = tuned.training["init"]
+    assert started["model"] == "start" and started["training"] == {"licences": ["CC0"]}
+    assert started["sha256"] == hub.read_card(tmp_path / "start.json").sha256
+
+
 def test_style_recipe_needs_a_readable_painting(photos: Path, tmp_path: Path) -> None:
     config = style_config(photos, tmp_path / "missing.jpg")
     with pytest.raises(DataError, match=r"data\.style"):

@@ -107,8 +107,9 @@ class Trainer:
                 f"recipe {config['recipe']} must build its generator {self.recipe.generator!r}"
                 f" and no net called {EMA_NAME!r}"
             )
-        if train["init"] and not resume:
-            self._initialize(train["init"])
+        self.init_card: hub.ModelCard | None = None  # the model the generator started from
+        if train["init"]:
+            self.init_card = self._initialize(train["init"], load=not resume)
         self._freeze(train["freeze"])
         self.ema = EMA(self.raw[self.recipe.generator], train["ema"])
         self.optimizers, self.params, self.base_lr = self._build_optimizers()
@@ -131,11 +132,14 @@ class Trainer:
 
     # ------------------------------------------------------------------ setup
 
-    def _initialize(self, source: str) -> None:
-        """Start the generator from an exported model (a hub name or a .safetensors path)."""
+    def _initialize(self, source: str, *, load: bool = True) -> hub.ModelCard:
+        """Start the generator from an exported model (a hub name or a .safetensors path), or
+        with ``load`` false (a resumed run) only read its card; returns the card."""
         try:
-            model, _ = hub.load(source)
-        except hub.ModelError as error:
+            if not load:
+                return hub.read_card(hub.model_paths(source)[1])
+            model, card = hub.load(source)
+        except (hub.ModelError, OSError) as error:
             raise TrainingError(f"train.init: {error}") from error
         generator = self.raw[self.recipe.generator]
         if model.spec != getattr(generator, "spec", None):
@@ -144,6 +148,7 @@ class Trainer:
                 f"{getattr(generator, 'spec', type(generator).__name__)}"
             )
         generator.load_state_dict(model.state_dict())
+        return card
 
     def _freeze(self, prefixes: list[str]) -> None:
         """Keep the generator's parameters under each of ``prefixes`` (e.g. ``tone``) fixed."""
@@ -450,22 +455,43 @@ class Trainer:
     # ------------------------------------------------------------------ export
 
     def card(self) -> dict[str, Any]:
-        """The model card of the averaged generator (hub format, without name and sha256)."""
+        """The model card of the averaged generator (hub format, without name and sha256).
+
+        A fine-tuned generator (``train.init``) carries the licences of its starting model too,
+        that model's name, checksum and training under ``training.init``, and its description
+        when ``export.description`` is empty.
+        """
         export = self.config["export"]
+        licences = list(export["licences"])
+        description = export["description"] or ""
+        started: dict[str, Any] = {}
+        if self.init_card is not None:
+            licences += [
+                x for x in self.init_card.training.get("licences", []) if x not in licences
+            ]
+            description = description or self.init_card.description
+            started = {
+                "init": {
+                    "model": self.init_card.name,
+                    "sha256": self.init_card.sha256,
+                    "training": self.init_card.training,
+                }
+            }
         return {
             "task": self.recipe.task,
             "metrics": dict(self.scores or {}),
-            "description": export["description"],
+            "description": description,
             "training": {
                 "recipe": self.config["recipe"],
                 "data": dict(self.data.folders),
-                "licences": list(export["licences"]),
+                "licences": licences,
                 "steps": self.step,
                 "wall_time_s": round(self.elapsed, 1),
                 "command": self.command,
                 "git_commit": git_commit(),
                 "processes": self.dist.world_size,
                 "config": self.config,
+                **started,
             },
         }
 
