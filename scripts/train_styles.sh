@@ -2,14 +2,16 @@
 # Style v2 on a CPU: fine-tune each bundled fast style so the photo survives, and export it over
 # the bundled model (the card records the run; v1 stays in git history).
 #
-#   bash scripts/train_styles.sh [NAME ...]     # default: the eight bundled styles
+#   bash scripts/train_styles.sh [NAME[:EDGES[:INIT]] ...]   # default: the eight bundled styles
 #
 # Each run starts from the bundled style-NAME (train.init: the card keeps its description,
 # licences and training under training.init) and trains it on photos/train with the
 # v2 balance of configs/style.yaml: the edges term (1 - SSIM of edge maps against the photo) and
 # the luminance structure weigh more, the painting's statistics less, and no discriminator (the
 # v1 network already learnt the brushwork; without D a step costs half). About 15 minutes a style
-# on two busy cores. Paintings are read from ../shared/data/styles.
+# on two busy cores. Paintings are read from ../shared/data/styles. EDGES overrides the edges
+# weight (20) for paintings whose balance measured otherwise (docs/style.md); INIT starts from
+# another model than the bundled style-NAME (e.g. v1's, taken out of git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DAGUERRE=${DAGUERRE:-.venv/bin/daguerre}
@@ -19,12 +21,14 @@ if [[ ${#names[@]} -eq 0 ]]; then
   names=(contrast-of-forms etretat-monet mondrian shipwreck starry-night the-scream udnie
     woman-with-hat)
 fi
-for name in "${names[@]}"; do
+for entry in "${names[@]}"; do
+  IFS=: read -r name edges init <<<"$entry"
   "$DAGUERRE" train configs/style.yaml --data ../shared/data/photos/train \
     --data "style=../shared/data/styles/${name//-/_}.jpg" \
-    --set "name=style-$name" --set "export.name=style-$name" --set "train.init=style-$name" \
+    --set "name=style-$name" --set "export.name=style-$name" --set "train.init=${init:-style-$name}" \
     --set train.steps="$STEPS" --set data.crop=160 --set data.workers=1 \
     --set train.ema=0.98 --set optim.lr=1.0e-4 --set train.val_every=0 \
     --set train.ckpt_every=40 --set train.log_every=20 --set train.progress=false \
-    --set model.weights.adv=0 --set export.description= --device cpu
+    --set model.weights.adv=0 --set "model.weights.edges=${edges:-20}" \
+    --set export.description= --device cpu
 done

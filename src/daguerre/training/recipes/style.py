@@ -42,7 +42,7 @@ from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe, frozen
 
 PAINTING_STREAM = 3  # seed stream of the painting crops (data.py uses 0-2)
-SCORED = ("style", "texture", "content", "structure")
+SCORED = ("style", "texture", "content", "structure", "edges")
 
 
 def read_painting(path: str | Path, channels: int, max_side: int) -> np.ndarray:
