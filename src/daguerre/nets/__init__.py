@@ -13,6 +13,7 @@ from typing import Any
 
 from torch import nn
 
+from daguerre.nets.arbitrary import AdaINNet
 from daguerre.nets.discriminators import MultiScaleDiscriminator, PatchDiscriminator
 from daguerre.nets.landmarks import LandmarkNet
 from daguerre.nets.resnet import ResnetGenerator
@@ -31,6 +32,7 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "toned_unet": TonedUNet,
     "landmarks": LandmarkNet,
     "compact_sr": CompactUpscaler,
+    "adain": AdaINNet,
 }
 
 
@@ -61,6 +63,7 @@ def build_network(spec: Mapping[str, Any]) -> nn.Module:
 
 __all__ = [
     "NETWORKS",
+    "AdaINNet",
     "CompactUpscaler",
     "LandmarkNet",
     "MultiScaleDiscriminator",

@@ -6,6 +6,7 @@ it to :data:`RECIPES` below (and a YAML file in ``configs/``).
 
 from __future__ import annotations
 
+from daguerre.training.recipes.arbitrary import ArbitraryStyle
 from daguerre.training.recipes.base import Optimize, Recipe, frozen, image_scores, logits_of
 from daguerre.training.recipes.cyclegan import CycleGAN
 from daguerre.training.recipes.damage import DamageDetection
@@ -27,6 +28,7 @@ RECIPES: dict[str, type[Recipe]] = {
     "landmarks": Landmarks,
     "upscale": Upscale,
     "faces": FaceRestoration,
+    "arbitrary": ArbitraryStyle,
 }
 
 
@@ -39,6 +41,7 @@ def get_recipe(name: str) -> type[Recipe]:
 
 __all__ = [
     "RECIPES",
+    "ArbitraryStyle",
     "CycleGAN",
     "DamageDetection",
     "FaceRestoration",
