@@ -189,7 +189,7 @@ def arbitrary_factory(
         from daguerre.style.arbitrary import MODEL, ArbitraryStylizer
     except ImportError as error:
         return None, f"daguerre.style.arbitrary unavailable ({error})"
-    if not hub.has_model(MODEL, directory):
+    if not hub.has_model(MODEL, directory, bundled=False):
         return None, f"no {MODEL} model in {directory}"
     stylizer = ArbitraryStylizer(MODEL, device=device, directory=directory)
 

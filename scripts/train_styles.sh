@@ -30,5 +30,5 @@ for entry in "${names[@]}"; do
     --set train.ema=0.98 --set optim.lr=1.0e-4 --set train.val_every=0 \
     --set train.ckpt_every=40 --set train.log_every=20 --set train.progress=false \
     --set model.weights.adv=0 --set "model.weights.edges=${edges:-20}" \
-    --set export.description= --device cpu
+    --set 'export.description=""' --device cpu
 done

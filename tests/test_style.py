@@ -366,9 +366,11 @@ def test_vintage_is_the_aging_engines_look_without_damage() -> None:
         stylize(photo, "vintage", method="color")
 
 
-def test_methods_must_fit_the_style(trained: Path, painting_file: Path) -> None:
-    with pytest.raises(ValueError, match="painting style; use optimize or color"):
-        Stylizer(painting_file, method="fast")
+def test_methods_must_fit_the_style(trained: Path, painting_file: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="vintage style; it takes no method"):
+        Stylizer("vintage", method="fast")
+    with pytest.raises(ValueError, match="needs the arbitrary-style network"):
+        Stylizer(painting_file, method="fast", directory=tmp_path)
     with pytest.raises(ValueError, match="model style; use fast"):
         Stylizer(trained, method="optimize")
     with pytest.raises(ValueError, match="unknown method"):
@@ -409,6 +411,63 @@ def test_stylizer_lays_the_style_lightly_on_the_faces_it_finds(
     np.testing.assert_array_equal(Stylizer(trained, tile=64, face_strength=0.2)(photo), full)
     with pytest.raises(ValueError, match="face_strength"):
         Stylizer(trained, face_strength=1.5)
+
+
+@pytest.fixture(scope="module")
+def arbitrary_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding a seeded, untrained arbitrary-style network under its bundled name."""
+    from daguerre.nets import AdaINNet
+    from daguerre.style.arbitrary import MODEL, TASK
+
+    torch.manual_seed(0)
+    folder = tmp_path_factory.mktemp("weights")
+    hub.export(AdaINNet(widths=(4, 8, 8)), MODEL, {"task": TASK}, directory=folder)
+    return folder
+
+
+def test_a_painting_is_styled_fast_by_the_arbitrary_network_when_there_is_one(
+    arbitrary_dir: Path, tmp_path: Path
+) -> None:
+    from daguerre.style.arbitrary import ArbitraryStylizer
+
+    photo, painting = smooth_photo(40, 52), stripes(48, 48)
+    stylizer = Stylizer(painting, directory=arbitrary_dir)
+    assert stylizer.method == "fast"
+    network = ArbitraryStylizer(directory=arbitrary_dir)
+    expected = network(photo, network.style_code(painting))
+    np.testing.assert_allclose(stylizer(photo), expected, atol=1e-5)
+    assert Stylizer(painting, directory=tmp_path).method == "optimize"  # no network: optimise
+
+
+def test_two_paintings_mix_inside_the_network(arbitrary_dir: Path) -> None:
+    photo, first, second = smooth_photo(40, 52), stripes(48, 48, seed=1), stripes(48, 48, seed=2)
+    second = second[..., ::-1].copy()  # other colours
+
+    def styled(style: np.ndarray, **mixing: Any) -> np.ndarray:
+        return Stylizer(style, directory=arbitrary_dir, **mixing)(photo)
+
+    np.testing.assert_allclose(styled(first, mix_with=second, mix=0.0), styled(first), atol=1e-5)
+    np.testing.assert_allclose(styled(first, mix_with=second, mix=1.0), styled(second), atol=1e-5)
+    codes = [Stylizer(x, directory=arbitrary_dir).code for x in (first, second)]
+    mixed = Stylizer(first, mix_with=second, mix=0.25, directory=arbitrary_dir)
+    assert mixed.partner is None and mixed.code is not None  # one network run, not two
+    for name in ("mean", "std"):
+        a, b = (getattr(code.stats, name) for code in codes if code is not None)
+        torch.testing.assert_close(getattr(mixed.code.stats, name), 0.75 * a + 0.25 * b)
+
+
+def test_a_model_and_a_painting_mix_their_pictures(arbitrary_dir: Path, trained: Path) -> None:
+    from daguerre.style.color import blend
+
+    photo, painting = smooth_photo(40, 52), stripes(48, 48)
+    mixed = Stylizer(trained, mix_with=painting, mix=0.3, directory=arbitrary_dir, tile=64)(photo)
+    model = Stylizer(trained, directory=arbitrary_dir, tile=64)(photo)
+    other = Stylizer(painting, directory=arbitrary_dir, tile=64)(photo)
+    np.testing.assert_allclose(mixed, blend(model, other, 0.3), atol=1e-5)
+    with pytest.raises(ValueError, match="vintage"):
+        Stylizer(trained, mix_with="vintage")
+    with pytest.raises(ValueError, match="mix"):
+        Stylizer(trained, mix_with=painting, mix=1.2)
 
 
 # ----------------------------------------------------------------------------- translation
@@ -481,9 +540,28 @@ def test_cli_stylize_optimize_shows_the_iterations_of_each_file(
     monkeypatch.setattr(Stylizer, "__call__", styled)
     image.write(tmp_path / "in" / "photo.png", smooth_photo())
     args = ["stylize", str(tmp_path / "in"), "-o", str(tmp_path / "out")]
-    result = CliRunner().invoke(app, [*args, "--style", str(painting_file)])
+    result = CliRunner().invoke(app, [*args, "--style", str(painting_file), "--method", "optimize"])
     assert result.exit_code == 0, result.output
     assert len(seen) == 1 and callable(seen[0])
+
+
+def test_cli_stylize_mixes_two_styles(tmp_path: Path, painting_file: Path) -> None:
+    image.write(tmp_path / "in" / "photo.png", smooth_photo())
+    other = tmp_path / "other.png"
+    image.write(other, stripes(40, 40, seed=4)[..., ::-1].copy())
+    args = ["stylize", str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--method", "color"]
+    styles = ["--style", str(painting_file), "--style", str(other)]
+    result = CliRunner().invoke(app, [*args, *styles, "--mix", "0.3"])
+    assert result.exit_code == 0, result.output
+    photo = image.read(tmp_path / "in" / "photo.png").pixels
+    expected = stylize(photo, painting_file, method="color", mix_with=other, mix=0.3)
+    np.testing.assert_allclose(
+        image.read(tmp_path / "out" / "photo.png").pixels, expected, atol=1 / 255
+    )
+    three = CliRunner().invoke(app, [*args, *styles, "--style", "vintage"])
+    alone = CliRunner().invoke(app, [*args, *styles[:2], "--mix", "0.3"])
+    assert three.exit_code == alone.exit_code == 2
+    assert "two with an optional --mix" in alone.output
 
 
 def test_cli_translate(tmp_path: Path, translator: Path) -> None:

@@ -1131,17 +1131,28 @@ def stylize(
     inputs: Inputs,
     output: OutputDir,
     style: Annotated[
-        str,
+        list[str],
         typer.Option(
-            help="vintage, a bundled style, a painting (image file) or a MODEL.safetensors.",
+            help="vintage, a bundled style, a painting (image file) or a MODEL.safetensors; "
+            "give it twice to mix two styles (see --mix).",
             show_default=False,
         ),
     ],
     method: Annotated[
         str | None,
         typer.Option(
-            help="fast (a model), optimize or color (a painting). Default: fast for a model, "
-            "optimize for a painting (slow: minutes per megapixel on a CPU)."
+            help="fast (a model, or any painting through the arbitrary-style network, seconds), "
+            "optimize (a painting, minutes per megapixel on a CPU) or color (a painting's "
+            "palette). Default: fast."
+        ),
+    ] = None,
+    mix: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="With two --style: the second one's share (default 0.5). Two paintings mix "
+            "inside the network (one style between them); other pairs mix their pictures.",
         ),
     ] = None,
     strength: Annotated[
@@ -1177,6 +1188,9 @@ def stylize(
     strip: StripMetadata = False,
 ) -> None:
     """Make photos look like a painting: a trained style, any painting, its colours, or vintage."""
+    if len(style) > 2 or (mix is not None and len(style) != 2):
+        console.print("[red]error[/red] give one --style, or two with an optional --mix")
+        raise typer.Exit(2)
     options = _BatchOptions(
         output, ext, suffix, recursive, overwrite, workers, report, _Writing(quality, not strip)
     )
@@ -1185,13 +1199,15 @@ def stylize(
         "strength": strength,
         "preserve_colors": preserve_colors,
         "face_strength": face_strength if face_strength < 1.0 else None,
+        "mix_with": style[1] if len(style) == 2 else None,
+        "mix": 0.5 if mix is None else mix,
         "size": size,
         "tile": tile,
         "device": device,
         "seed": seed,
     }
     factory = functools.partial(
-        _stylize_job, style=style, options=style_options, writing=options.writing
+        _stylize_job, style=style[0], options=style_options, writing=options.writing
     )
     _run_batch(inputs, options, factory, description="styling", verb="stylized")
 

@@ -238,10 +238,12 @@ def load(
 ModelSource = str | os.PathLike[str] | nn.Module
 
 
-def has_model(name: str, weights_dir: str | os.PathLike[str] | None = None) -> bool:
-    """Whether model ``name`` (weights and card) is in ``weights_dir`` or bundled."""
+def has_model(
+    name: str, weights_dir: str | os.PathLike[str] | None = None, *, bundled: bool = True
+) -> bool:
+    """Whether model ``name`` (weights and card) is in ``weights_dir`` or (``bundled``) bundled."""
     folders = [weights_dir] if weights_dir is not None else []
-    for folder in [*folders, WEIGHTS_DIR]:
+    for folder in [*folders, WEIGHTS_DIR] if bundled else folders:
         weights, card = model_paths(name, folder)
         if weights.is_file() and card.is_file():
             return True

@@ -2,8 +2,8 @@
 
 ``color`` holds the training-free colour and tone transfers that every other method builds on;
 ``objective`` the painting-against-photo objective shared by training and optimisation;
-``fast`` runs trained generators in tiles, ``optimize`` restyles after any painting without
-training, ``translate`` runs CycleGAN generators and ``pipeline`` puts them behind
+``fast`` runs trained generators in tiles, ``arbitrary`` the network that styles after any
+painting in one pass, ``optimize`` restyles after any painting without training, ``translate`` runs CycleGAN generators and ``pipeline`` puts them behind
 :func:`stylize`. The names below are imported on first use, so that ``daguerre.style.color``
 alone does not load torch.
 """
@@ -19,6 +19,7 @@ _API = {
     "Stylizer": "daguerre.style.pipeline",
     "stylize": "daguerre.style.pipeline",
     "Generator": "daguerre.style.fast",
+    "ArbitraryStylizer": "daguerre.style.arbitrary",
     "translate": "daguerre.style.translate",
 }
 

@@ -5,9 +5,14 @@
 * ``"vintage"``: the aging engine's tone and grain without damage (:func:`daguerre.aging.vintage`);
 * a bundled model name or a ``.safetensors`` path: a trained stylizer or translator, run by the
   ``"fast"`` method (:mod:`daguerre.style.fast`);
-* a painting (an image file or an H×W×C array): by default the ``"optimize"`` method
-  (:mod:`daguerre.style.optimize`, slow), or ``"color"``, its palette and tones alone
-  (:func:`daguerre.style.color.sliced_ot_transfer`).
+* a painting (an image file or an H×W×C array): by default the ``"fast"`` method, the bundled
+  arbitrary-style network (:mod:`daguerre.style.arbitrary`, seconds, any painting), or
+  ``"optimize"`` (:mod:`daguerre.style.optimize`, minutes), or ``"color"``, its palette and
+  tones alone (:func:`daguerre.style.color.sliced_ot_transfer`).
+
+``mix_with`` names a second style and ``mix`` its share: two paintings styled by the fast method
+mix inside the arbitrary network (their codes are averaged: one style between the two); any
+other pair mixes the two styled pictures in Lab.
 
 Every method works on RGB, so a gray photo takes on the style's colours; ``preserve_colors``
 keeps the photo's own (a gray photo stays gray). ``strength`` mixes the photo and the styled
@@ -27,7 +32,7 @@ import torch
 from daguerre import aging, hub
 from daguerre.color import to_rgb
 from daguerre.image import IMAGE_SUFFIXES, read
-from daguerre.style import color, faces
+from daguerre.style import arbitrary, color, faces
 from daguerre.style.fast import Generator, Progress
 from daguerre.style.optimize import optimize, resize
 
@@ -35,7 +40,7 @@ METHODS = ("fast", "optimize", "color")
 MIN_TILE = 64  # smaller tiles are mostly padding and overlap
 VINTAGE = "vintage"
 MODEL_SUFFIXES = (hub.WEIGHTS_SUFFIX, hub.CARD_SUFFIX)
-_METHODS_BY_KIND = {"model": ("fast",), "painting": ("optimize", "color"), VINTAGE: ()}
+_METHODS_BY_KIND = {"model": ("fast",), "painting": ("fast", "optimize", "color"), VINTAGE: ()}
 
 StyleSource = str | os.PathLike[str] | np.ndarray
 
@@ -63,8 +68,10 @@ class Stylizer:
     for a painting) or one of :data:`METHODS`. ``size`` resizes every picture to that long side
     first (and the result stays at that size): the scale at which brush strokes are drawn, and
     the time the optimisation takes, follow the picture's size. ``tile`` bounds the tile of the
-    fast method; ``iterations`` (optimisation at the coarsest level) and ``seed`` (vintage grain,
-    optimisation) are passed on. ``face_strength`` (in [0, 1]) is the style's strength on faces
+    fast methods; ``iterations`` (optimisation at the coarsest level) and ``seed`` (vintage grain,
+    optimisation) are passed on. ``mix_with`` (any style but vintage) is mixed in at ``mix``
+    (0: none of it, 1: all of it), styled by its natural method (a painting beside a painting: by
+    the same method). ``face_strength`` (in [0, 1]) is the style's strength on faces
     as a fraction of ``strength`` (None: faces are not looked for; vintage ignores it).
     Raises ``ValueError`` for a bad combination or an unknown style
     name, ``ImageError`` for an unreadable painting and ``hub.ModelError`` for a corrupt model.
@@ -78,6 +85,8 @@ class Stylizer:
         strength: float = 1.0,
         preserve_colors: bool = False,
         face_strength: float | None = None,
+        mix_with: StyleSource | None = None,
+        mix: float = 0.5,
         size: int | None = None,
         tile: int | None = None,
         device: torch.device | str = "cpu",
@@ -97,6 +106,8 @@ class Stylizer:
             raise ValueError(f"iterations must be at least 1, got {iterations}")
         if method is not None and method not in METHODS:
             raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+        if not 0.0 <= mix <= 1.0:
+            raise ValueError(f"mix must lie in [0, 1], got {mix}")
         self.strength = strength
         self.preserve_colors = preserve_colors
         self.face_strength = face_strength
@@ -107,6 +118,8 @@ class Stylizer:
         self.seed = seed
         self.generator: Generator | None = None
         self.painting: np.ndarray | None = None
+        self.network: arbitrary.ArbitraryStylizer | None = None
+        self.code: arbitrary.StyleCode | None = None
         if isinstance(style, np.ndarray):
             self.painting, kind = _checked(style, "style"), "painting"
         elif os.fspath(style) == VINTAGE:
@@ -121,7 +134,36 @@ class Stylizer:
         if method is not None and method not in allowed:
             fitting = f"use {' or '.join(allowed)}" if allowed else "it takes no method"
             raise ValueError(f"method {method!r} does not apply to a {kind} style; {fitting}")
+        if kind == "painting" and not hub.has_model(arbitrary.MODEL, directory, bundled=False):
+            if method == "fast":
+                raise ValueError(
+                    f"method 'fast' needs the arbitrary-style network {arbitrary.MODEL}, which is "
+                    "not installed; use optimize or color"
+                )
+            method = method or "optimize"  # the training-free way
         self.method = method or (allowed[0] if allowed else VINTAGE)
+        if kind == "painting" and self.method == "fast":
+            self.network = arbitrary.ArbitraryStylizer(device=device, directory=directory)
+            self.code = self.network.style_code(to_rgb(self._painting()))
+        self.mix = mix
+        self.partner: Stylizer | None = None
+        if mix_with is not None:
+            if self.method == VINTAGE or _is_vintage(mix_with):
+                raise ValueError("vintage cannot be mixed with another style")
+            self.partner = Stylizer(
+                mix_with,
+                method=self.method if kind == "painting" else None,
+                device=device,
+                iterations=iterations,
+                tile=tile,
+                seed=seed,
+                directory=directory,
+            )
+            if self.code is not None and self.partner.code is not None:
+                self.code = arbitrary.ArbitraryStylizer.mix(
+                    [self.code, self.partner.code], [1.0 - mix, mix]
+                )
+                self.partner = None  # one style between the two paintings, run once
 
     def __call__(self, image: np.ndarray, progress: Progress | None = None) -> np.ndarray:
         """The styled picture, float32 in [0, 1] (RGB, or gray for a gray photo kept gray).
@@ -138,6 +180,8 @@ class Stylizer:
             return color.preserve_colors(styled, base) if self.preserve_colors else styled
         rgb = to_rgb(base)
         styled = self._method(rgb, progress)
+        if self.partner is not None:
+            styled = color.blend(styled, to_rgb(self.partner._method(rgb, None)), self.mix)
         if self.preserve_colors:
             styled = color.preserve_colors(styled, base)
         reference = base if styled.shape[2] == base.shape[2] else rgb
@@ -146,21 +190,31 @@ class Stylizer:
             strength = faces.strength_map(base, self.strength, self.face_strength)
         return color.blend(reference, styled, strength)
 
+    def _painting(self) -> np.ndarray:
+        if self.painting is None:
+            raise RuntimeError("this style has no painting")
+        return self.painting
+
     def _method(self, rgb: np.ndarray, progress: Progress | None) -> np.ndarray:
         if self.generator is not None:
             return to_rgb(self.generator(rgb, tile=self.tile, progress=progress))
-        assert self.painting is not None
+        if self.network is not None and self.code is not None:
+            return self.network(rgb, self.code, tile=self.tile, progress=progress)
         if self.method == "color":
-            return color.sliced_ot_transfer(rgb, self.painting, seed=self.seed)
+            return color.sliced_ot_transfer(rgb, self._painting(), seed=self.seed)
         run = optimize(
             rgb,
-            self.painting,
+            self._painting(),
             iterations=self.iterations,
             seed=self.seed,
             device=self.device,
             progress=progress,
         )
         return run.image
+
+
+def _is_vintage(style: StyleSource) -> bool:
+    return not isinstance(style, np.ndarray) and os.fspath(style) == VINTAGE
 
 
 def _check_model_name(style: str | os.PathLike[str], directory: str | os.PathLike[str]) -> None:
@@ -192,6 +246,8 @@ def stylize(
     strength: float = 1.0,
     preserve_colors: bool = False,
     face_strength: float | None = None,
+    mix_with: StyleSource | None = None,
+    mix: float = 0.5,
     size: int | None = None,
     tile: int | None = None,
     device: torch.device | str = "cpu",
@@ -210,6 +266,8 @@ def stylize(
         strength=strength,
         preserve_colors=preserve_colors,
         face_strength=face_strength,
+        mix_with=mix_with,
+        mix=mix,
         size=size,
         tile=tile,
         device=device,

@@ -14,7 +14,11 @@ from daguerre.web.handlers import download_files, reporter, results_folder, show
 from daguerre.web.jobs import stylize_photo
 from daguerre.web.styles import bundled_styles
 
-PAINTING_METHODS = [("colour transfer (seconds)", "color"), ("optimize (minutes)", "optimize")]
+PAINTING_METHODS = [
+    ("any painting, fast (seconds)", "fast"),
+    ("colour transfer (seconds)", "color"),
+    ("optimize (minutes)", "optimize"),
+]
 
 
 def build(workdir: Path) -> None:
@@ -44,7 +48,7 @@ def build(workdir: Path) -> None:
                     file_types=["image"],
                     elem_id="style-painting",
                 )
-                method = gr.Radio(PAINTING_METHODS, value="color", label="Method")
+                method = gr.Radio(PAINTING_METHODS, value="fast", label="Method")
             strength = gr.Slider(0, 1, 1.0, step=0.05, label="Strength")
             preserve = gr.Checkbox(False, label="Keep the photo's colours (restyle lightness)")
             faces = gr.Slider(
