@@ -11,15 +11,18 @@
 # v1 network already learnt the brushwork; without D a step costs half). About 15 minutes a style
 # on two busy cores. Paintings are read from ../shared/data/styles. EDGES overrides the edges
 # weight (20) for paintings whose balance measured otherwise (docs/style.md); INIT starts from
-# another model than the bundled style-NAME (e.g. v1's, taken out of git).
+# another model than the bundled style-NAME. The bundled v2 styles started from v1's weights:
+#   git show 4c230cf:src/daguerre/weights/style-NAME.safetensors > v1/style-NAME.safetensors
+# (and the .json beside it), then NAME:EDGES:v1/style-NAME.safetensors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DAGUERRE=${DAGUERRE:-.venv/bin/daguerre}
 STEPS=${STEPS:-160}
 names=("$@")
 if [[ ${#names[@]} -eq 0 ]]; then
-  names=(contrast-of-forms etretat-monet mondrian shipwreck starry-night the-scream udnie
-    woman-with-hat)
+  # the edges weight chosen per painting by measurement (docs/style.md)
+  names=(contrast-of-forms:20 etretat-monet:6 mondrian:55 shipwreck:8 starry-night:11
+    the-scream:20 udnie:13 woman-with-hat:20)
 fi
 for entry in "${names[@]}"; do
   IFS=: read -r name edges init <<<"$entry"
