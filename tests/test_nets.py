@@ -176,6 +176,7 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
         out_channels=1,
         detail_sigma=2.0,
     ),
+    "adain": dict(in_channels=1, widths=[4, 8]),
 }
 
 
