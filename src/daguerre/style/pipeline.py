@@ -120,12 +120,11 @@ class Stylizer:
         self.painting: np.ndarray | None = None
         self.network: arbitrary.ArbitraryStylizer | None = None
         self.code: arbitrary.StyleCode | None = None
-        if isinstance(style, np.ndarray):
-            self.painting, kind = _checked(style, "style"), "painting"
-        elif os.fspath(style) == VINTAGE:
+        self.painting = _read_painting(style)
+        if self.painting is not None:
+            kind = "painting"
+        elif _is_vintage(style):
             kind = VINTAGE
-        elif _is_image_path(style):
-            self.painting, kind = read(style).pixels, "painting"
         else:
             _check_model_name(style, directory)
             self.generator = Generator(style, device=device, directory=directory)
@@ -150,20 +149,21 @@ class Stylizer:
         if mix_with is not None:
             if self.method == VINTAGE or _is_vintage(mix_with):
                 raise ValueError("vintage cannot be mixed with another style")
-            self.partner = Stylizer(
-                mix_with,
-                method=self.method if kind == "painting" else None,
-                device=device,
-                iterations=iterations,
-                tile=tile,
-                seed=seed,
-                directory=directory,
-            )
-            if self.code is not None and self.partner.code is not None:
-                self.code = arbitrary.ArbitraryStylizer.mix(
-                    [self.code, self.partner.code], [1.0 - mix, mix]
+            other = _read_painting(mix_with) if self.network is not None else None
+            if self.network is not None and self.code is not None and other is not None:
+                # one style between the two paintings, run once by the network already loaded
+                other_code = self.network.style_code(to_rgb(other))
+                self.code = arbitrary.ArbitraryStylizer.mix([self.code, other_code], [1 - mix, mix])
+            else:
+                self.partner = Stylizer(
+                    mix_with,
+                    method=self.method if kind == "painting" else None,
+                    device=device,
+                    iterations=iterations,
+                    tile=tile,
+                    seed=seed,
+                    directory=directory,
                 )
-                self.partner = None  # one style between the two paintings, run once
 
     def __call__(self, image: np.ndarray, progress: Progress | None = None) -> np.ndarray:
         """The styled picture, float32 in [0, 1] (RGB, or gray for a gray photo kept gray).
@@ -215,6 +215,16 @@ class Stylizer:
 
 def _is_vintage(style: StyleSource) -> bool:
     return not isinstance(style, np.ndarray) and os.fspath(style) == VINTAGE
+
+
+def _read_painting(style: StyleSource) -> np.ndarray | None:
+    """The painting ``style`` is (an array, or an image file read), or None for vintage or a
+    model."""
+    if isinstance(style, np.ndarray):
+        return _checked(style, "style")
+    if _is_vintage(style) or not _is_image_path(style):
+        return None
+    return read(style).pixels
 
 
 def _check_model_name(style: str | os.PathLike[str], directory: str | os.PathLike[str]) -> None:
