@@ -37,9 +37,11 @@ from daguerre.data import DataError, ImageCache, random_crop, to_chw
 from daguerre.image import find_images
 from daguerre.nets.arbitrary import FeatureStats
 from daguerre.style.evaluate import DEFAULT_STYLES as HELD_OUT_STYLES
+from daguerre.style.evaluate import FEATURE_SEED
 from daguerre.style.objective import detail_layer, edge_loss
 from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe, image_scores
+from daguerre.training.recipes.style import zoom_range
 
 PHASES = ("autoencoder", "transfer")
 PAINTING_STREAM = 4  # seed stream of the painting crops (data.py uses 0-2, the style recipe 3)
@@ -94,11 +96,11 @@ class ArbitraryStyle(Recipe):
         data = config["data"]
         if self.model["phase"] not in PHASES:
             raise ConfigError(f"model.phase must be one of {PHASES}, not {self.model['phase']!r}")
-        if self.model["feature_seed"] == 1:
-            raise ConfigError("model.feature_seed 1 is held out for `daguerre eval style`")
-        zoom = data["style_scale"]
-        if not (len(zoom) == 2 and 0 < zoom[0] <= zoom[1]):
-            raise ConfigError(f"data.style_scale must be [low, high], 0 < low <= high: {zoom!r}")
+        if self.model["feature_seed"] == FEATURE_SEED:
+            raise ConfigError(
+                f"model.feature_seed {FEATURE_SEED} is held out for `daguerre eval style`"
+            )
+        self.zoom = zoom_range(data["style_scale"])
         if not 0 <= data["photo_styles"] <= 1 or not 0 <= data["jitter"] < 1:
             raise ConfigError("data.photo_styles must be in [0, 1] and data.jitter in [0, 1)")
         if not isinstance(data["styles"], str) or not data["styles"]:
@@ -107,7 +109,6 @@ class ArbitraryStyle(Recipe):
         check_not_held_out(folder)
         cache = ImageCache.load(folder, channels=self.channels, max_side=data["style_size"])
         self.paintings = cache.images
-        self.zoom = (float(zoom[0]), float(zoom[1]))
         self.rng = np.random.default_rng([config["seed"], PAINTING_STREAM, 0])  # 0: the rank
         self.features = losses.RandomFeatureNet(self.model["feature_seed"], self.channels)
 

@@ -61,6 +61,18 @@ def read_painting(path: str | Path, channels: int, max_side: int) -> np.ndarray:
     return np.ascontiguousarray(pixels, dtype=np.float32)
 
 
+def zoom_range(zoom: Any) -> tuple[float, float]:
+    """``data.style_scale`` checked: the (low, high) zooms of painting crops, 0 < low <= high."""
+    if not (
+        isinstance(zoom, (list, tuple))
+        and len(zoom) == 2
+        and all(isinstance(z, (int, float)) and not isinstance(z, bool) for z in zoom)
+        and 0 < zoom[0] <= zoom[1]
+    ):
+        raise ConfigError(f"data.style_scale must be [low, high], 0 < low <= high: {zoom!r}")
+    return float(zoom[0]), float(zoom[1])
+
+
 def _rank() -> int:
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
@@ -91,20 +103,13 @@ class Style(Recipe):
         data = config["data"]
         if not isinstance(data["style"], str) or not data["style"]:
             raise DataError("no painting: set data.style (e.g. --data style=painting.jpg)")
-        zoom = data["style_scale"]
-        if not (
-            len(zoom) == 2
-            and all(isinstance(z, (int, float)) and not isinstance(z, bool) for z in zoom)
-            and 0 < zoom[0] <= zoom[1]
-        ):
-            raise ConfigError(f"data.style_scale must be [low, high], 0 < low <= high: {zoom!r}")
         if data["style_size"] < 16:
             raise ConfigError("data.style_size must be at least 16")
         if self.model["style_kind"] not in STYLE_KINDS:
             raise ConfigError(f"model.style_kind must be one of {STYLE_KINDS}")
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
         self.judged = self.weights["adv"] > 0
-        self.zoom = (float(zoom[0]), float(zoom[1]))
+        self.zoom = zoom_range(data["style_scale"])
         painting = read_painting(data["style"], self.channels, data["style_size"])
         self.painting = to_tensor(painting)
         seed = np.random.SeedSequence([config["seed"], PAINTING_STREAM, _rank()])
