@@ -23,7 +23,8 @@ from daguerre.data import (
     make_loader,
     random_crop,
 )
-from daguerre.training.config import DEFAULTS
+from daguerre.aging import DamageStep, Preset
+from daguerre.training.config import DEFAULTS, ConfigError, resolve
 
 
 def write_shapes(folder: Path, count: int, size: tuple[int, int] = (64, 80), seed: int = 0) -> Path:
@@ -232,3 +233,56 @@ def test_unpaired_and_folder_kinds(tmp_path: Path, shapes: Path) -> None:
     folder = build_data("folder", data_config(train=str(shapes), val=str(other), channels=1))
     assert folder.train[0]["image"].shape == (1, 32, 32)
     assert len(folder.val) == 3 and folder.val[0]["image"].shape == (1, 32, 32)
+
+
+def test_a_canvas_keeps_damage_as_wide_as_on_the_whole_photo(tmp_path: Path) -> None:
+    # the aging engine sizes damage by the picture it draws on: a 64² crop aged alone gets
+    # scratches a quarter as wide as on its 256² photo; aged on a 256² canvas it keeps them
+    folder = write_shapes(tmp_path / "big", 6, size=(256, 256))
+    cache = ImageCache.load(folder)
+    bold = Preset("bold", stages=(), damages=(DamageStep("bold_scratches", 1.0, (1.0, 1.0)),))
+    options = {"crop": 64, "preset": [bold], "scale": (1.0, 1.0), "flip": False, "seed": 5}
+    plain = PairedAgingDataset(cache, **options)
+    canvas = PairedAgingDataset(cache, **options, canvas=(256, 256))
+
+    def widest(dataset: PairedAgingDataset) -> float:
+        """Mean over damaged samples of the widest stroke's width (px)."""
+        widths = []
+        for key in [(epoch, index) for epoch in range(4) for index in range(len(cache))]:
+            mask = (dataset[key]["mask"][0].numpy() > 0.5).astype(np.uint8)
+            if mask.any():
+                inside = cv2.distanceTransform(np.pad(mask, 1), cv2.DIST_L2, 3)
+                widths.append(2 * float(inside.max()))
+        assert len(widths) >= 8
+        return float(np.mean(widths))
+
+    assert widest(canvas) > 1.8 * widest(plain)
+
+
+def test_a_canvas_sample_is_one_window_of_every_image(cache: ImageCache) -> None:
+    dataset = PairedAgingDataset(
+        cache, crop=32, preset="heavy", undamaged=True, canvas=(48, 64), seed=1
+    )
+    sample = dataset[(0, 3)]
+    assert {k: tuple(v.shape) for k, v in sample.items()} == {
+        "input": (3, 32, 32),
+        "target": (3, 32, 32),
+        "mask": (1, 32, 32),
+        "undamaged": (3, 32, 32),
+    }
+    # the same window: where no damage was drawn the undamaged twin is the aged input
+    clear = sample["mask"][0] == 0
+    assert clear.any()
+    assert (sample["input"] - sample["undamaged"]).abs().amax(dim=0)[clear].mean() < 0.02
+    assert all(torch.equal(sample[k], dataset[(0, 3)][k]) for k in sample)
+    with pytest.raises(ValueError, match="canvas"):
+        PairedAgingDataset(cache, crop=32, canvas=(16, 64))
+
+
+def test_canvas_is_a_checked_range_and_validation_uses_its_mean(shapes: Path) -> None:
+    config = data_config(train=str(shapes), preset=["heavy"], canvas=[40, 56])
+    bundle = build_data("aging", config, seed=0)
+    assert bundle.val[0]["input"].shape == (3, 32, 32)
+    for bad in ([16, 64], [64, 40], 48, [40.5, 56]):
+        with pytest.raises(ConfigError, match="canvas"):
+            resolve({"recipe": "damage", "data": {"canvas": bad, "crop": 32, "val_crop": 32}}, {})

@@ -11,7 +11,8 @@ Datasets (``kind`` in :func:`build_data`):
   :class:`~daguerre.aging.pipeline.AgingPipeline` → ``input`` (aged), ``target``
   (clean), ``mask`` (damage, 1×H×W), and with ``undamaged`` the aged crop without
   its structured damage; with ``shrink`` all of them are area-averaged by that factor
-  after aging (a thumbnail of a full-size aging, for recipes that judge global tone).
+  after aging (a thumbnail of a full-size aging, for recipes that judge global tone); with
+  ``canvas`` a larger piece is aged and the crop cut from it, so damage keeps its real size.
 * ``"unpaired"``: :class:`UnpairedDataset`, independent crops ``a`` and ``b`` from
   two folders.
 * ``"folder"``: :class:`FolderDataset`, crops ``image`` from one folder.
@@ -47,7 +48,7 @@ from daguerre.image import ImageError, find_images, read
 Key = tuple[int, int]
 Sample = dict[str, torch.Tensor]
 
-TRAIN_STREAM, VALIDATION_STREAM, ORDER_STREAM = 0, 1, 2
+TRAIN_STREAM, VALIDATION_STREAM, ORDER_STREAM, CANVAS_STREAM = 0, 1, 2, 3
 
 
 class DataError(ValueError):
@@ -240,14 +241,19 @@ class _CropDataset(Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def _crop(self, key: int | Key) -> tuple[np.ndarray, np.random.Generator]:
+    def _crop(
+        self, key: int | Key, size: int | None = None
+    ) -> tuple[np.ndarray, np.random.Generator]:
         epoch, index = _split_key(key)
         rng = sample_rng(self.seed, TRAIN_STREAM, epoch, index)
-        return self._cut(self.images.images[index], rng), rng
+        return self._cut(self.images.images[index], rng, size), rng
 
-    def _cut(self, photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """A random crop of ``photo`` with this dataset's size, scale and flip."""
-        return random_crop(photo, self.crop, rng, scale=self.scale, flip=self.flip)
+    def _cut(
+        self, photo: np.ndarray, rng: np.random.Generator, size: int | None = None
+    ) -> np.ndarray:
+        """A random crop of ``photo`` with this dataset's scale and flip, ``size`` (default:
+        the dataset's crop) a side."""
+        return random_crop(photo, size or self.crop, rng, scale=self.scale, flip=self.flip)
 
 
 class PairedAgingDataset(_CropDataset):
@@ -258,6 +264,11 @@ class PairedAgingDataset(_CropDataset):
     With ``real`` (a folder of real old photos) it also holds ``"real"``: a random crop of
     one of them (shrunk like the rest), drawn by the sample's generator — an unpaired domain
     with no truth.
+
+    The aging engine sizes damage by the picture it draws on (a scratch on a 512² photo is
+    wider than on a 128² one). With ``canvas`` = (low, high) a square piece of a side drawn
+    from that range is aged and the ``crop`` cut from it at random: a tile of a larger photo,
+    its damage as wide as on that photo, as the pipeline meets it.
     """
 
     def __init__(
@@ -270,17 +281,31 @@ class PairedAgingDataset(_CropDataset):
         undamaged: bool = False,
         shrink: int = 1,
         real: ImageCache | None = None,
+        canvas: tuple[int, int] | None = None,
         scale: tuple[float, float] = (1.0, 1.0),
         flip: bool = True,
         seed: int = 0,
     ) -> None:
         super().__init__(images, crop=crop, scale=scale, flip=flip, seed=seed)
+        if canvas is not None and not (shrink == 1 and crop <= canvas[0] <= canvas[1]):
+            raise ValueError(f"canvas must be (low, high) with {crop} <= low <= high, shrink 1")
         self.aging = Aging(preset, damage=damage, undamaged=undamaged, shrink=shrink)
         self.real = real
+        self.canvas = canvas
 
     def __getitem__(self, key: int | Key) -> Sample:
-        clean, rng = self._crop(key)
-        sample = self.aging(clean, rng)
+        if self.canvas is None:
+            clean, rng = self._crop(key)
+            sample = self.aging(clean, rng)
+        else:
+            side = int(
+                sample_rng(self.seed, CANVAS_STREAM, *_split_key(key)).integers(
+                    self.canvas[0], self.canvas[1] + 1
+                )
+            )
+            piece, rng = self._crop(key, side)
+            top, left = (int(v) for v in rng.integers(0, side - self.crop + 1, size=2))
+            sample = window(self.aging(piece, rng), top, left, self.crop)
         if self.real is not None:
             photo = self.real.images[int(rng.integers(len(self.real)))]
             sample["real"] = to_chw(self.aging.shrunk(self._cut(photo, rng)))
@@ -323,6 +348,14 @@ class Aging:
             return pixels
         height, width = pixels.shape[:2]
         return _resized(pixels, width // self.shrink, height // self.shrink)
+
+
+def window(sample: Sample, top: int, left: int, size: int) -> Sample:
+    """The ``size``² window at (``top``, ``left``) of every C×H×W image of ``sample``."""
+    return {
+        name: image[:, top : top + size, left : left + size].contiguous()
+        for name, image in sample.items()
+    }
 
 
 class Degradation:
@@ -686,12 +719,24 @@ def aging_validation(
     damage: bool = True,
     undamaged: bool = False,
     shrink: int = 1,
+    canvas: tuple[int, int] | None = None,
     seed: int = 0,
 ) -> list[Sample]:
-    """Fixed pairs: the centre crop of each image, aged once with a seed per image."""
+    """Fixed pairs: the centre crop of each image, aged once with a seed per image.
+
+    With ``canvas`` = (low, high) the centre square of their mean side is aged and the crop
+    is its centre (see :class:`PairedAgingDataset`).
+    """
     aging = Aging(preset, damage=damage, undamaged=undamaged, shrink=shrink)
+    side = crop if canvas is None else sum(canvas) // 2
+    offset = (side - crop) // 2
     return [
-        aging(center_crop(image, crop), sample_rng(seed, VALIDATION_STREAM, index))
+        window(
+            aging(center_crop(image, side), sample_rng(seed, VALIDATION_STREAM, index)),
+            offset,
+            offset,
+            crop,
+        )
         for index, image in enumerate(images.images)
     ]
 
@@ -798,12 +843,13 @@ def _build_aging(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     train, val = _train_and_val(cfg, "train", "val", seed)
     real = _load(cfg, "real") if cfg.get("real") else None
     aging = {key: cfg[key] for key in ("preset", "damage", "undamaged", "shrink")}
+    canvas = tuple(cfg["canvas"]) if cfg.get("canvas") else None
     folders = {"train": str(train.folder), "val": _describe(train, val)}
     if real is not None:
         folders["real"] = str(real.folder)
     return DataBundle(
-        PairedAgingDataset(train, **aging, real=real, **_crop_options(cfg, seed)),
-        aging_validation(val, crop=cfg["val_crop"], seed=seed, **aging),
+        PairedAgingDataset(train, **aging, real=real, canvas=canvas, **_crop_options(cfg, seed)),
+        aging_validation(val, crop=cfg["val_crop"], canvas=canvas, seed=seed, **aging),
         folders,
     )
 

@@ -51,6 +51,9 @@ DEFAULTS: Config = {
         "damage": True,
         "undamaged": False,
         "shrink": 1,  # aging samples area-averaged by this factor after aging
+        # [low, high]: age a square piece this many px a side (drawn), then cut the crop from
+        # it, so damage keeps the size it has on a whole photo (it is sized by the aged image)
+        "canvas": None,
         "val_crop": 256,
         "val_count": 8,
         "batch_size": 8,
@@ -297,6 +300,20 @@ def _check_values(config: Config) -> None:
         and shrink >= 1
         and data["crop"] % shrink == data["val_crop"] % shrink == 0,
         "data.shrink must be an integer >= 1 that divides data.crop and data.val_crop",
+    )
+    canvas = data["canvas"]
+    _require(
+        canvas is None
+        or (
+            isinstance(canvas, (list, tuple))
+            and _numbers(canvas, 2)
+            and all(isinstance(side, int) for side in canvas)
+            and data["crop"] <= canvas[0] <= canvas[1]
+            and data["val_crop"] <= sum(canvas) // 2
+            and shrink == 1
+        ),
+        "data.canvas must be [low, high] integers with data.crop <= low <= high, data.val_crop"
+        " at most their mean, and data.shrink 1",
     )
     scale = data["scale"]
     _require(
