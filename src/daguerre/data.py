@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -753,28 +753,29 @@ def center_validation(crop: int, **folders: ImageCache) -> list[Sample]:
     ]
 
 
+def _degraded_pairs(
+    views: Iterable[np.ndarray], degradation: Degradation | FaceDegradation, seed: int
+) -> list[Sample]:
+    """Fixed pairs: each clean view (``target``) degraded once, seeded by its index (``input``)."""
+    pairs = []
+    for index, clean in enumerate(views):
+        degraded = degradation(clean, sample_rng(seed, VALIDATION_STREAM, index))
+        pairs.append({"input": to_chw(degraded), "target": to_chw(clean)})
+    return pairs
+
+
 def upscale_validation(
     images: ImageCache, *, crop: int, degradation: Degradation, seed: int = 0
 ) -> list[Sample]:
     """Fixed pairs: the centre crop of each image, degraded once with a seed per image."""
-    samples = []
-    for index, image in enumerate(images.images):
-        clean = center_crop(image, crop)
-        low = degradation(clean, sample_rng(seed, VALIDATION_STREAM, index))
-        samples.append({"input": to_chw(low), "target": to_chw(clean)})
-    return samples
+    return _degraded_pairs((center_crop(image, crop) for image in images.images), degradation, seed)
 
 
 def faces_validation(
     images: ImageCache, *, crop: int, degradation: FaceDegradation, seed: int = 0
 ) -> list[Sample]:
     """Fixed pairs: each face's canonical view, degraded once with a seed per face."""
-    samples = []
-    for index, face in enumerate(images.images):
-        clean = face_view(face, crop)
-        degraded = degradation(clean, sample_rng(seed, VALIDATION_STREAM, index))
-        samples.append({"input": to_chw(degraded), "target": to_chw(clean)})
-    return samples
+    return _degraded_pairs((face_view(face, crop) for face in images.images), degradation, seed)
 
 
 def batches(samples: Sequence[Sample], batch_size: int) -> list[Sample]:
