@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.markup import escape
 
 from daguerre.batch import BatchItem, Plan
 from daguerre.runner import (
@@ -28,9 +27,10 @@ from daguerre.runner import (
     Outcome,
     attempt,
     closing,
+    journaling,
     opening,
     progress_bar,
-    record,
+    settle,
     stop_on_sigint,
 )
 
@@ -86,24 +86,19 @@ def run(
         num_cpus=0 if gpus else 1,
         num_gpus=1 if gpus else 0,
     )
-    try:
-        with stop_on_sigint(console) as stop, progress_bar(console) as progress:
-            task = progress.add_task(description, total=len(plan.items), name="")
-            for row in results.iter_rows():
-                item = plan.items[int(row["index"])]
-                outcome = _outcome(item, row)
-                report.outcomes.append(outcome)
-                plan.journal.append(record(plan, item, outcome))
-                if outcome.error is not None:
-                    console.print(f"[red]failed[/red] {escape(outcome.error)}")
-                progress.update(task, advance=1, name=item.source.name)
-                if stop.is_set():
-                    break
-            report.interrupted = stop.is_set()
-    except KeyboardInterrupt:
-        report.interrupted = True
-    finally:
-        plan.journal.close()
+    with (
+        journaling(plan, report),
+        stop_on_sigint(console) as stop,
+        progress_bar(console) as progress,
+    ):
+        task = progress.add_task(description, total=len(plan.items), name="")
+        for row in results.iter_rows():
+            item = plan.items[int(row["index"])]
+            settle(plan, report, item, _outcome(item, row), console)
+            progress.update(task, advance=1, name=item.source.name)
+            if stop.is_set():
+                break
+        report.interrupted = stop.is_set()
     return closing(plan, report)
 
 

@@ -36,7 +36,6 @@ from rich.progress import (
 from daguerre import devices
 from daguerre.batch import BatchItem, Plan
 from daguerre.image import ImageError
-from daguerre.journal import Record
 
 Job = Callable[[BatchItem], Sequence[Path]]
 JobFactory = Callable[[], Job]  # picklable (a module-level function or a partial of one)
@@ -96,37 +95,30 @@ def run(
     console = console or Console(stderr=True, soft_wrap=True)
     report = opening(plan, console)
     queue = iter(plan.items)
-    try:
-        with (
-            _executor(factory, workers, job) as executor,
-            stop_on_sigint(console) as stop,
-            progress_bar(console) as progress,
-        ):
-            task = progress.add_task(description, total=len(plan.items), name="")
-            pending: dict[Future[Outcome], BatchItem] = {}
-            while True:
-                while len(pending) < max(1, workers) and not stop.is_set():
-                    item = next(queue, None)
-                    if item is None:
-                        break
-                    plan.journal.append(plan.record(item, "started"))  # before any output
-                    progress.update(task, name=item.source.name)
-                    pending[executor.submit(_attempt_here, item)] = item
-                if not pending:
+    with (
+        journaling(plan, report),
+        _executor(factory, workers, job) as executor,
+        stop_on_sigint(console) as stop,
+        progress_bar(console) as progress,
+    ):
+        task = progress.add_task(description, total=len(plan.items), name="")
+        pending: dict[Future[Outcome], BatchItem] = {}
+        while True:
+            while len(pending) < max(1, workers) and not stop.is_set():
+                item = next(queue, None)
+                if item is None:
                     break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    outcome = future.result()
-                    report.outcomes.append(outcome)
-                    plan.journal.append(record(plan, pending.pop(future), outcome))
-                    if outcome.error is not None:
-                        console.print(f"[red]failed[/red] {escape(outcome.error)}")
-                    progress.advance(task)
-            report.interrupted = stop.is_set()
-    except KeyboardInterrupt:
-        report.interrupted = True
-    finally:
-        plan.journal.close()
+                plan.journal.append(plan.record(item, "started"))  # before any output
+                progress.update(task, name=item.source.name)
+                pending[executor.submit(_attempt_here, item)] = item
+            if not pending:
+                break
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                outcome = future.result()
+                settle(plan, report, pending.pop(future), outcome, console)
+                progress.advance(task)
+        report.interrupted = stop.is_set()
     return closing(plan, report)
 
 
@@ -141,6 +133,18 @@ def opening(plan: Plan, console: Console) -> BatchReport:
         console.print(f"[red]failed[/red] {escape(f'{path}: {why}')}")
     remove_stale_temporaries(plan.items)
     return report
+
+
+@contextmanager
+def journaling(plan: Plan, report: BatchReport) -> Iterator[None]:
+    """Around a batch's work: the second Ctrl-C (``KeyboardInterrupt``) marks ``report``
+    interrupted instead of escaping, and the journal is closed whatever happens."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        report.interrupted = True
+    finally:
+        plan.journal.close()
 
 
 def closing(plan: Plan, report: BatchReport) -> BatchReport:
@@ -173,11 +177,17 @@ def attempt(job: Job, item: BatchItem) -> Outcome:
     return Outcome(item.source, "done", written, time.perf_counter() - start)
 
 
-def record(plan: Plan, item: BatchItem, outcome: Outcome) -> Record:
-    """The journal's record of a finished attempt (the outputs written, or those planned)."""
+def settle(
+    plan: Plan, report: BatchReport, item: BatchItem, outcome: Outcome, console: Console
+) -> None:
+    """A finished attempt at ``item`` into the report and the journal (the outputs written, or
+    those planned); a failure is printed."""
+    report.outcomes.append(outcome)
     record = plan.record(item, outcome.status, outcome.outputs)
     record.seconds, record.error = round(outcome.seconds, 3), outcome.error
-    return record
+    plan.journal.append(record)
+    if outcome.error is not None:
+        console.print(f"[red]failed[/red] {escape(outcome.error)}")
 
 
 def progress_bar(console: Console) -> Progress:
