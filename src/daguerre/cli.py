@@ -69,6 +69,16 @@ StripMetadata = Annotated[
 ]
 
 
+@contextmanager
+def _exit_2_on(*errors: type[Exception]) -> Iterator[None]:
+    """Any of ``errors`` raised inside is printed as one error line, and the command exits 2."""
+    try:
+        yield
+    except errors as error:
+        console.print(f"[red]error[/red] {escape(str(error))}")
+        raise typer.Exit(2) from error
+
+
 def _device_or_exit(name: str, auto: bool) -> str:
     """A ``--device`` this machine has; else one line naming the ones it has, exit 2."""
     from daguerre import devices
@@ -537,14 +547,28 @@ def _dip(
 
 
 @contextmanager
-def _steps(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A bar of its own for the steps of one long file (optimisation, Deep Image Prior), under
-    the batch's bar; yields the ``progress(done, total)`` callback."""
+def _steps(label: str, total: int | None = None) -> Iterator[Callable[..., None]]:
+    """A bar of its own for the steps of one long job (optimisation, Deep Image Prior, under
+    the batch's bar; an evaluation); yields the ``progress(done, total)`` callback, which also
+    takes a new ``description`` for the bar."""
     from rich.progress import Progress
 
     with Progress(console=console, transient=True) as bar:
-        task = bar.add_task(label, total=None)
-        yield lambda done, total: bar.update(task, completed=done, total=total)
+        task = bar.add_task(label, total=total)
+
+        def progress(done: int, total: int | None, description: str | None = None) -> None:
+            bar.update(task, completed=done, total=total, description=description)
+
+        yield progress
+
+
+def _score_table(title: str, columns: Sequence[str], labels: int = 1) -> Table:
+    """An evaluation's table: the first ``labels`` columns (what a row is) left-aligned, the
+    scores right-aligned."""
+    table = Table(title=title)
+    for index, column in enumerate(columns):
+        table.add_column(column, justify="left" if index < labels else "right")
+    return table
 
 
 def _restore_pipeline(**options: object) -> RestorePipeline:
@@ -768,8 +792,6 @@ def evaluate_restore(
     damage mask's precision / recall / IoU against the damage that shows (opacity > 0.25), and
     the share of pixels the mask flags (on clean photos, every one a false alarm).
     """
-    from rich.progress import Progress
-
     from daguerre.hub import ModelError
     from daguerre.image import find_images
     from daguerre.restore.evaluate import (
@@ -780,12 +802,9 @@ def evaluate_restore(
     )
     from daguerre.restore.finish import finish
 
-    try:
-        if preset != "all":
+    if preset != "all":
+        with _exit_2_on(ValueError):
             preset = resolve_preset(preset, damage)
-    except ValueError as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
     pipeline = _restore_pipeline(
         device=device,
         detect_damage=not no_damage,
@@ -798,13 +817,12 @@ def evaluate_restore(
         "pipeline": pipeline,
         "extra": {"daguerre --finish": lambda aged, restored: finish(restored)},
     }
-    try:
+    with _exit_2_on(ImageError, ModelError, ValueError):
         photos = find_images([data])[:limit]
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("evaluating", total=None)
+        with _steps("evaluating") as progress:
 
             def report(row: str, done: int, total: int) -> None:
-                progress.update(task, description=row, completed=done, total=total)
+                progress(done, total, description=row)
 
             if preset == "all":
                 results = evaluate_every(photos, progress=report, **options)
@@ -818,9 +836,6 @@ def evaluate_restore(
                         **options,
                     )
                 }
-    except (ImageError, ModelError, ValueError) as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
     if preset == "all":
         _print_every_preset(results, f"{escape(str(data))} (every preset, seed {seed})")
     else:
@@ -829,11 +844,8 @@ def evaluate_restore(
     if sheet is not None:
         for row, result in results.items():
             path = sheet.with_stem(f"{sheet.stem}_{row}") if preset == "all" else sheet
-            try:
+            with _exit_2_on(ImageError):
                 write_sheet(result, path)
-            except ImageError as error:
-                console.print(f"[red]error[/red] {escape(str(error))}")
-                raise typer.Exit(2) from error
             console.print(f"sheet → {escape(str(path))}")
 
 
@@ -850,10 +862,8 @@ def _mask_line(result: Evaluation) -> str | None:
 
 def _print_evaluation(result: Evaluation, about: str) -> None:
     """One preset: a row per method, then the damage mask's line."""
-    table = Table(title=f"restoration on {len(result.names)} photos of {about}")
-    table.add_column("method")
-    table.add_column("PSNR dB", justify="right")
-    table.add_column("SSIM", justify="right")
+    title = f"restoration on {len(result.names)} photos of {about}"
+    table = _score_table(title, ("method", "PSNR dB", "SSIM"))
     for method, scores in result.summary().items():
         if method != "mask":
             table.add_row(method, f"{scores['psnr']:.2f}", f"{scores['ssim']:.4f}")
@@ -867,12 +877,9 @@ def _print_every_preset(results: dict[str, Evaluation], about: str) -> None:
     """Every preset: a row each, PSNR / SSIM per method and the mask's P / R / IoU."""
     first = next(iter(results.values()))
     methods = [method for method in first.summary() if method != "mask"]
-    table = Table(title=f"restoration on {len(first.names)} photos of {about}")
-    table.add_column("preset")
-    for method in methods:
-        table.add_column(f"{method} PSNR / SSIM", justify="right")
-    table.add_column("mask P / R / IoU", justify="right")
-    table.add_column("flagged %", justify="right")
+    columns = ["preset", *(f"{method} PSNR / SSIM" for method in methods)]
+    columns += ["mask P / R / IoU", "flagged %"]
+    table = _score_table(f"restoration on {len(first.names)} photos of {about}", columns)
     for row, result in results.items():
         summary, flagged = result.summary(), result.flagged_fraction()
         cells = [f"{summary[m]['psnr']:.2f} / {summary[m]['ssim']:.4f}" for m in methods]
@@ -924,14 +931,12 @@ def evaluate_upscale(
     PSNR / SSIM against the truth (higher is closer) and NIQE (lower is more natural; the truth's
     own NIQE is printed below), beside bicubic and Lanczos, with seconds per output megapixel.
     """
-    from rich.progress import Progress
-
     from daguerre.hub import ModelError
     from daguerre.image import find_images
     from daguerre.upscale import load_upscaler, model_names
     from daguerre.upscale.evaluate import evaluate
 
-    try:
+    with _exit_2_on(ImageError, ModelError, ValueError):
         names = model or list(model_names(scale))
         nets = {}
         for name in names:  # a model name, or a weights file named after its model
@@ -939,8 +944,7 @@ def evaluate_upscale(
             source = None if key == name else name
             nets[key] = load_upscaler(key, source, weights_dir=weights, device=device)
         photos = find_images([data])[:limit]
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("upscaling", total=len(photos))
+        with _steps("upscaling", len(photos)) as progress:
             result = evaluate(
                 photos,
                 nets,
@@ -949,15 +953,10 @@ def evaluate_upscale(
                 crop=crop,
                 seed=seed,
                 device=device,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=progress,
             )
-    except (ImageError, ModelError, ValueError) as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
     title = f"×{scale} upscaling of {len(photos)} {crop}² crops of {escape(str(data))} ({degrade})"
-    table = Table(title=title)
-    for column in ("method", "PSNR dB", "SSIM", "NIQE", "s/MP"):
-        table.add_column(column, justify="left" if column == "method" else "right")
+    table = _score_table(title, ("method", "PSNR dB", "SSIM", "NIQE", "s/MP"))
     for method, scores in result.summary().items():
         table.add_row(
             method,
@@ -1007,8 +1006,6 @@ def evaluate_faces(
     the whole-image pipeline and of the pipeline with the faces stage, with the gains over the
     input, the faces found and the faces stage's seconds per face.
     """
-    from rich.progress import Progress
-
     from daguerre.faces.evaluate import PRESETS, evaluate, summary_rows
     from daguerre.faces.landmarks import MODEL_NAME as LANDMARKS_MODEL
     from daguerre.faces.stage import MODEL_NAME
@@ -1021,12 +1018,11 @@ def evaluate_faces(
     pipeline = _restore_pipeline(
         device=device, detect_damage=not no_damage, weights_dir=weights, faces=False
     )
-    try:
+    with _exit_2_on(ImageError, ModelError, ValueError):
         net = load_network(MODEL_NAME, weights_dir=weights, device=device)
         landmark_net = load_network(LANDMARKS_MODEL, weights_dir=weights)
         faces = find_images([data])[:limit]
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("evaluating", total=len(faces))
+        with _steps("evaluating", len(faces)) as progress:
             result = evaluate(
                 faces,
                 pipeline,
@@ -1038,17 +1034,13 @@ def evaluate_faces(
                 size=size,
                 seed=seed,
                 device=device,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=progress,
             )
-    except (ImageError, ModelError, ValueError) as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
-    table = Table(
-        title=f"faces on {len(result.names)} aligned {size}² faces of {escape(str(data))} "
-        f"({preset}, {landmarks} landmarks, seed {seed})"
+    table = _score_table(
+        f"faces on {len(result.names)} aligned {size}² faces of {escape(str(data))} "
+        f"({preset}, {landmarks} landmarks, seed {seed})",
+        ("method", "PSNR dB", "SSIM", "PSNR gain", "SSIM gain"),
     )
-    for column in ("method", "PSNR dB", "SSIM", "PSNR gain", "SSIM gain"):
-        table.add_column(column, justify="left" if column == "method" else "right")
     for method, row in summary_rows(result).items():
         table.add_row(
             method,
@@ -1088,30 +1080,26 @@ def evaluate_style(
     style / texture: distance of the picture and of its fine detail to the painting (lower: closer).
     edge-SSIM: how much of the photo's drawing the picture keeps, higher keeps more.
     """
-    from rich.progress import Progress
-
     from daguerre.hub import ModelError
     from daguerre.image import find_images
     from daguerre.style.evaluate import DEFAULT_STYLES, evaluate
 
-    try:
+    with _exit_2_on(ImageError, ModelError, OSError, ValueError):
         photos = find_images([data])[:limit]
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("styling", total=None)
+        with _steps("styling") as progress:
             result = evaluate(
                 photos,
                 model or None,
                 styles=styles or DEFAULT_STYLES,
                 size=size,
                 device=device,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+                progress=progress,
             )
-    except (ImageError, ModelError, OSError, ValueError) as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
-    table = Table(title=f"style on {len(photos)} photos of {escape(str(data))} at {size} px")
-    for column in ("model", "method", "style", "texture", "edge-SSIM", "s/MP"):
-        table.add_column(column, justify="left" if column in ("model", "method") else "right")
+    table = _score_table(
+        f"style on {len(photos)} photos of {escape(str(data))} at {size} px",
+        ("model", "method", "style", "texture", "edge-SSIM", "s/MP"),
+        labels=2,
+    )
     for name, methods in result.summary().items():
         for method, scores in methods.items():
             speed = result.seconds_per_megapixel[name] if method == "fast model" else None
