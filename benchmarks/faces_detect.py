@@ -141,7 +141,7 @@ def main() -> None:
             picker = FaceDetector(replace(options, threshold=float(threshold)))
             swept = evaluate(labels, {n: picker.select(f) for n, f in scored.items()})
             print(
-                f"{threshold:9.1f}  {swept['recall_48']:9.3f}  {swept['recall_32_48']:11.3f}"
+                f"{threshold:9.2f}  {swept['recall_48']:9.3f}  {swept['recall_32_48']:11.3f}"
                 f"  {swept['false_per_photo']:11.3f}"
             )
     if args.list:

@@ -28,7 +28,7 @@ from daguerre.faces import (
     paste,
 )
 from daguerre.faces.align import similarity
-from daguerre.faces.detect import detect_faces, iou, working_image
+from daguerre.faces.detect import detect_faces, iou, view, working_image
 from daguerre.faces.paste import MASK_CENTER
 from daguerre.nets import LandmarkNet, build_network
 from daguerre.training import ConfigError, resolve_config, train
@@ -212,6 +212,29 @@ def test_select_drops_boxes_inside_kept_ones_and_small_faces() -> None:
         Face((200, 100, 40, 40), 0.7),
     ]
     assert [f.box for f in detector.select(faces)] == [(20, 20, 40, 40), (200, 100, 40, 40)]
+
+
+def test_each_view_is_searched_and_its_boxes_come_back_in_photo_pixels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a stand-in for MTCNN that "finds" the bright square of whatever picture it is given
+    def bright_square(work: np.ndarray, smallest: float, floor: float) -> list[mtcnn.Detection]:
+        ys, xs = np.nonzero(work.mean(axis=2) > 0.9)
+        box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
+        score = 0.95 if work[..., 0].mean() > work[..., 2].mean() else 0.8
+        return [mtcnn.Detection(box, score, np.zeros((5, 2)))]
+
+    monkeypatch.setattr(mtcnn, "detect", bright_square)
+    photo = np.full((200, 300, 3), 0.3, np.float32)
+    photo[40:100, 200:260] = 1.0  # a "face" on the right
+    for views in (("photo",), ("mirror",), ("equalized",)):
+        detector = FaceDetector(DetectOptions(views=views, box_scale=1.0, threshold=0.5))
+        assert [f.box for f in detector.scored(photo)] == [(200, 40, 60, 60)], views
+    both = FaceDetector(DetectOptions(views=("photo", "mirror"), box_scale=1.0, threshold=0.5))
+    assert len(both.scored(photo)) == 2 and len(both(photo)) == 1  # one face, found twice
+    assert view(photo, "mirror")[50, 50].max() == 1.0
+    with pytest.raises(ValueError, match="views"):
+        DetectOptions(views=("upside down",))
 
 
 def test_working_image_is_shrunk_but_keeps_min_face_above_the_mtcnn_window() -> None:

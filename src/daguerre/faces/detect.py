@@ -9,16 +9,19 @@ are in ``docs/faces.md``).
 
 1. The photo is shrunk so its long side is at most ``work_size`` (never so far that a
    ``min_face`` face falls under MTCNN's 12-px window); gray photos are given three channels.
-2. MTCNN's cascade proposes, filters and scores square boxes; those scoring at least
-   ``threshold`` (O-Net's face probability) are kept.
+2. MTCNN's cascade proposes, filters and scores square boxes in each of ``views``: the photo,
+   its mirror image (MTCNN is not symmetric: a face turned one way is found more often than
+   the same face turned the other) and a contrast-equalised copy (CLAHE on the lightness,
+   for faces in deep shadow or on a faded print); boxes scoring at least ``threshold``
+   (O-Net's face probability) are kept.
 3. The boxes are widened by ``box_scale`` about their centres: MTCNN's boxes hug the eyes and
    mouth, the labels and the landmark network (``faces-landmarks``) expect a box from brows
    to chin, as the Haar cascades drew them.
 4. Faces under ``min_face`` are dropped, and a box mostly inside a better one (``contained``
-   of its area).
+   of its area): the same face found in several views counts once, with its best score.
 
-``threshold`` and ``box_scale`` were chosen on the labelled photos (the benchmark is not held
-out): read its figures as what the detector can be made to do here.
+``threshold``, ``box_scale`` and ``views`` were chosen on the labelled photos (the benchmark is
+not held out): read its figures as what the detector can be made to do here.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from daguerre.faces.landmarks import locate_many
 from daguerre.faces.types import Face, FaceError
 
 Box = tuple[float, float, float, float]
+#: The pictures MTCNN looks at: the photo, its mirror image, a contrast-equalised copy.
+VIEWS = ("photo", "mirror", "equalized")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class DetectOptions:
     threshold: float = 0.9  # O-Net's face probability a face needs
     box_scale: float = 1.1  # MTCNN box side → the brows-to-chin box side
     contained: float = 0.6  # drop a box that has this much of its area inside a kept one
+    views: tuple[str, ...] = VIEWS  # what MTCNN looks at (see VIEWS)
 
     def __post_init__(self) -> None:
         if self.min_face < 8:
@@ -57,6 +63,8 @@ class DetectOptions:
             raise ValueError(f"threshold must lie in [0, 1], got {self.threshold}")
         if not self.box_scale > 0.0:
             raise ValueError(f"box_scale must be positive, got {self.box_scale}")
+        if not self.views or set(self.views) - set(VIEWS):
+            raise ValueError(f"views must be some of {', '.join(VIEWS)}, got {self.views}")
 
 
 def working_image(image: np.ndarray, options: DetectOptions) -> tuple[np.ndarray, float]:
@@ -74,6 +82,17 @@ def working_image(image: np.ndarray, options: DetectOptions) -> tuple[np.ndarray
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     return rgb, scale
+
+
+def view(work: np.ndarray, name: str) -> np.ndarray:
+    """The working image as the view ``name`` of :data:`VIEWS` shows it."""
+    if name == "mirror":
+        return np.ascontiguousarray(work[:, ::-1])
+    if name == "equalized":
+        lab = cv2.cvtColor((np.clip(work, 0.0, 1.0) * 255).astype(np.uint8), cv2.COLOR_RGB2LAB)
+        lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
+        return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB).astype(np.float32) / 255.0
+    return work
 
 
 def iou(a: Box, b: Box) -> float:
@@ -98,14 +117,22 @@ class FaceDetector:
     def scored(self, image: np.ndarray, floor: float = 0.5) -> list[Face]:
         """Every face MTCNN scores at least ``floor``, boxes widened, in photo pixels."""
         work, scale = working_image(image, self.options)
-        found = mtcnn.detect(work, max(float(mtcnn.CELL), self.options.min_face * scale), floor)
+        smallest = max(float(mtcnn.CELL), self.options.min_face * scale)
         faces = []
-        for detection in found:
-            x1, y1, x2, y2 = (v / scale for v in detection.box)
-            side = max(x2 - x1, y2 - y1) * self.options.box_scale
-            box = ((x1 + x2 - side) / 2, (y1 + y2 - side) / 2, side, side)
-            faces.append(Face(_int_box(box), detection.score))
+        for name in self.options.views:
+            for detection in mtcnn.detect(view(work, name), smallest, floor):
+                x1, y1, x2, y2 = detection.box
+                if name == "mirror":
+                    x1, x2 = work.shape[1] - x2, work.shape[1] - x1
+                faces.append(self._face((x1, y1, x2, y2), scale, detection.score))
         return faces
+
+    def _face(self, corners: Box, scale: float, score: float) -> Face:
+        """A face from MTCNN's box corners in working pixels: widened, in photo pixels."""
+        x1, y1, x2, y2 = (v / scale for v in corners)
+        side = max(x2 - x1, y2 - y1) * self.options.box_scale
+        box = ((x1 + x2 - side) / 2, (y1 + y2 - side) / 2, side, side)
+        return Face(_int_box(box), score)
 
     def select(self, faces: Sequence[Face]) -> list[Face]:
         """Faces scoring at least ``threshold`` and at least ``min_face`` px; a box with
