@@ -83,11 +83,8 @@ def _device_or_exit(name: str, auto: bool) -> str:
     """A ``--device`` this machine has; else one line naming the ones it has, exit 2."""
     from daguerre import devices
 
-    try:
+    with _exit_2_on(ValueError):
         return devices.check(name, auto=auto)
-    except ValueError as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
 
 
 def _checked_device(name: str) -> str:
@@ -214,7 +211,7 @@ def _run_batch(
     # the version too: a newer daguerre (other bundled models) does not silently mix its results
     # with an older one's in one folder
     settings = _shaping({"job": factory.func.__name__, "version": __version__, **factory.keywords})
-    try:
+    with _exit_2_on(batch.PlanError, ImageError, ModelError, ValueError):
         job: runner.Job | None = factory()
         planned = batch.plan(
             inputs,
@@ -243,9 +240,6 @@ def _run_batch(
         if options.workers > 1 or options.cluster is not None:
             job = None  # the workers make their own: this process keeps no models
         report = _execute(planned, factory, job, options, description)
-    except (batch.PlanError, ImageError, ModelError, ValueError) as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
     if options.report is not None:
         runner.write_csv(report, options.report)
     color = "green" if report.ok else "yellow"
@@ -382,11 +376,8 @@ def models() -> None:
     from daguerre import hub
     from daguerre.nets import format_count
 
-    try:
+    with _exit_2_on(hub.ModelError):
         cards = hub.list_models()
-    except hub.ModelError as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
     if not cards:
         console.print("no bundled models yet")
         return
@@ -438,7 +429,7 @@ def train(
     for entry in data or []:
         name, _, folder = entry.rpartition("=")
         folders[name or "train"] = folder
-    try:
+    with _exit_2_on(training.ConfigError, training.TrainingError, DataError):
         finished = training.train(
             config,
             data=folders or None,
@@ -447,9 +438,6 @@ def train(
             run_dir=run_dir,
             device=device,
         )
-    except (training.ConfigError, training.TrainingError, DataError) as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
     console.print(f"[green]done[/green] → {escape(str(finished))}")
 
 
@@ -575,11 +563,8 @@ def _restore_pipeline(**options: object) -> RestorePipeline:
     """The restore pipeline for ``options``; an out-of-range option is an error, exit 2."""
     from daguerre.restore import RestorePipeline
 
-    try:
+    with _exit_2_on(ValueError):
         return RestorePipeline(**options)
-    except ValueError as error:
-        console.print(f"[red]error[/red] {escape(str(error))}")
-        raise typer.Exit(2) from error
 
 
 @app.command()
