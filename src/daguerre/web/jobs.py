@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -120,25 +121,16 @@ def stylize_photo(
     style: str | np.ndarray,
     folder: Path,
     *,
-    method: str | None = None,
-    strength: float = 1.0,
-    preserve_colors: bool = False,
-    face_strength: float | None = None,
-    size: int | None = None,
     report: Report | None = None,
+    **options: Any,
 ) -> Result:
-    """Restyle one photo after a bundled style, ``"vintage"`` or a painting (an array)."""
+    """Restyle one photo after a bundled style, ``"vintage"`` or a painting (an array);
+    ``options`` (method, strength, preserve_colors, face_strength, size...) are those of
+    :class:`~daguerre.style.Stylizer`."""
     from daguerre.style import Stylizer
 
     picture = read_upload(path)
-    stylizer = Stylizer(
-        style,
-        method=method,
-        strength=strength,
-        preserve_colors=preserve_colors,
-        face_strength=face_strength,
-        size=size,
-    )
+    stylizer = Stylizer(style, **options)
 
     def progress(done: int, total: int) -> None:
         if report is not None:
