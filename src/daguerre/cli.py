@@ -536,9 +536,9 @@ def _dip(
 
 @contextmanager
 def _steps(label: str, total: int | None = None) -> Iterator[Callable[..., None]]:
-    """A bar of its own for the steps of one long job (optimisation, Deep Image Prior, under
-    the batch's bar; an evaluation); yields the ``progress(done, total)`` callback, which also
-    takes a new ``description`` for the bar."""
+    """A bar of its own for the steps of one long job: an optimization or Deep Image Prior
+    (under the batch's bar), an evaluation. Yields the ``progress(done, total)`` callback,
+    which also takes a new ``description`` for the bar."""
     from rich.progress import Progress
 
     with Progress(console=console, transient=True) as bar:
