@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from daguerre import image
+from daguerre.aging import DamageStep, Preset
 from daguerre.data import (
     DataError,
     DataWarning,
@@ -23,7 +24,6 @@ from daguerre.data import (
     make_loader,
     random_crop,
 )
-from daguerre.aging import DamageStep, Preset
 from daguerre.training.config import DEFAULTS, ConfigError, resolve
 
 
