@@ -40,6 +40,8 @@ docs: setup ## regenerate the pictures in docs/
 	$(BIN)/python scripts/make_restore_sheet.py
 	$(BIN)/python scripts/make_restore_damaged.py --height 300
 	$(BIN)/python scripts/make_style_sheet.py
+	$(BIN)/python scripts/make_faces_sheet.py
+	$(BIN)/python scripts/make_upscale_sheet.py
 
 clean:
 	rm -rf out .pytest_cache .ruff_cache

@@ -5,10 +5,10 @@ Validation rows (reproducible): ``--count`` photos of ``../shared/data/photos/va
 spaced places of its sorted list; each photo's central 512² is the truth, shrunk ×4 as
 ``daguerre eval upscale --degrade clean`` does, then enlarged back. The row shows the central
 ``--view``² of the results, each ``--size`` px: ``input (pixels) | bicubic | fidelity | GAN |
-truth``. Old-photo rows: the photos of ``benchmarks/faces_old_boxes.json`` with the largest
-labelled faces up to ``--max-face`` px, the scan's own pixels around that face (a square
-``--context``× the face box) enlarged ×2 by each method and shown at that size: ``input
-(pixels) | bicubic | fidelity | GAN`` (there is no truth).
+truth``, GAN when a GAN model is installed. Old-photo rows: the photos of
+``benchmarks/faces_old_boxes.json`` with the largest labelled faces up to ``--max-face`` px, the
+scan's own pixels around that face (a square ``--context``× the face box) enlarged ×2 by each
+method and shown at that size: ``input (pixels) | bicubic | fidelity | GAN`` (no truth).
 
     python scripts/make_upscale_sheet.py [--weights DIR] [--output docs/upscale.png]
 """
@@ -25,7 +25,7 @@ from make_faces_sheet import LABELS, row  # the sibling scripts: the same layout
 from make_restore_sheet import two_columns
 from rich.progress import track
 
-from daguerre import image
+from daguerre import hub, image
 from daguerre.color import to_rgb
 from daguerre.image import find_images
 from daguerre.upscale.evaluate import center_crop, classical, degrade
@@ -62,8 +62,12 @@ def main() -> None:
     parser.add_argument("--max-face", type=int, default=160, help="old rows: largest face")
     args = parser.parse_args()
 
+    # the fidelity model, and the GAN model when one is installed (×2: the ×4 ones halved)
+    sharpness = [0.0, 1.0] if hub.has_model("upscale-x4", args.weights) else [0.0]
+    methods = " | ".join(["input | bicubic | fidelity", "GAN"][: len(sharpness)])
+
     def models(scale: int) -> list[Upscaler]:
-        return [Upscaler(scale, sharpness=s, weights_dir=args.weights) for s in (0.0, 1.0)]
+        return [Upscaler(scale, sharpness=s, weights_dir=args.weights) for s in sharpness]
 
     rows = []
     photos = find_images([args.val])
@@ -72,7 +76,7 @@ def main() -> None:
         truth = center_crop(image.read(path).pixels, 512, 4)
         outputs = [*enlarged(degrade(truth, 4, "clean"), 4, models(4)), truth]
         panels = [middle(picture, args.view, args.size) for picture in outputs]
-        rows.append(row(panels, f"x4  {path.name[:48]}: input | bicubic | fidelity | GAN | truth"))
+        rows.append(row(panels, f"x4  {path.name[:48]}: {methods} | truth"))
     labels = json.loads(LABELS.read_text())
     faces = sorted(
         (
@@ -90,7 +94,7 @@ def main() -> None:
         left = int(np.clip(x + w // 2 - side // 2, 0, scan.shape[1] - side))
         given = np.ascontiguousarray(scan[top : top + side, left : left + side])
         panels = [np.clip(p, 0, 1) for p in enlarged(given, 2, models(2))]
-        rows.append(row(panels, f"x2  {name[:48]}: input | bicubic | fidelity | GAN"))
+        rows.append(row(panels, f"x2  {name[:48]}: {methods}"))
     sheet = two_columns(rows, GAP)
     image.write(args.output, sheet)
     print(f"wrote {args.output} ({sheet.shape[1]}×{sheet.shape[0]})")

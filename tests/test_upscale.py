@@ -89,6 +89,21 @@ def test_degradation_shrinks_deterministically() -> None:
         Degradation("blurry")
 
 
+def test_degradation_strength_makes_milder_inputs() -> None:
+    clean = photo(64, 64)
+    shrunk = Degradation("bicubic", factor=2)(clean, np.random.default_rng(0))
+
+    def distance(strength: float) -> float:
+        degradation = Degradation("real", factor=2, clean_p=0.0, strength=strength)
+        draws = [degradation(clean, np.random.default_rng(seed)) for seed in range(24)]
+        return float(np.mean([np.abs(d - shrunk).mean() for d in draws]))
+
+    assert distance(0.25) < 0.7 * distance(1.0)
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="strength"):
+            Degradation("real", strength=bad)
+
+
 def test_upscale_data_pairs_low_and_high_resolution(tmp_path: Path) -> None:
     folder = write_shapes(tmp_path / "photos", 6, size=(48, 48))
     dataset = UpscaleDataset(
@@ -112,6 +127,7 @@ def test_upscale_data_pairs_low_and_high_resolution(tmp_path: Path) -> None:
         "factor": 4,
         "degradation": "bicubic",
         "clean_p": 0.0,
+        "strength": 1.0,
     }
     bundle = build_data("upscale", cfg)
     assert len(bundle.val) == 1 and bundle.val[0]["input"].shape == (3, 8, 8)  # a fifth held out
@@ -176,6 +192,10 @@ def test_tiny_gan_upscaler_trains_its_discriminator(tmp_path: Path) -> None:
     config["data"]["crop"] = 33
     with pytest.raises(ConfigError, match=r"multiple of data\.factor"):
         train(config, run_dir=tmp_path / "refused", device="cpu")
+    config = tiny_config(photos, {}, 2)
+    config["data"]["strength"] = 0.0
+    with pytest.raises(ConfigError, match=r"data\.strength"):
+        train(config, run_dir=tmp_path / "too-mild", device="cpu")
 
 
 # ----------------------------------------------------------------------------- upscaler

@@ -367,8 +367,10 @@ class Degradation:
     then a milder second round at the small size (blur, noise, JPEG); each round applies its ops
     with their own probabilities in an order drawn afresh. A share ``clean_p`` of the samples is
     only shrunk (antialiased bicubic, :func:`shrink_bicubic`), so clean inputs are not mistaken
-    for damaged ones. ``"bicubic"``: the shrink alone. Every draw comes from the sample's
-    generator.
+    for damaged ones. ``strength`` (0–1] scales both rounds (blur radius, noise, JPEG loss):
+    below 1 the inputs are milder, and a model trained on them mistakes less of a photo's own
+    softness (a defocused background) for damage. ``"bicubic"``: the shrink alone. Every draw
+    comes from the sample's generator.
     """
 
     KINDS = ("real", "bicubic")
@@ -381,12 +383,16 @@ class Degradation:
     SECOND: ClassVar[Mapping[str, float]] = {"blur": 0.5, "noise": 0.5, "jpeg": 0.7}
     SHRINK = (cv2.INTER_AREA, cv2.INTER_LINEAR, cv2.INTER_CUBIC)
 
-    def __init__(self, kind: str = "real", *, factor: int = 4, clean_p: float = 0.1) -> None:
+    def __init__(
+        self, kind: str = "real", *, factor: int = 4, clean_p: float = 0.1, strength: float = 1.0
+    ) -> None:
         if kind not in self.KINDS:
             raise ValueError(f"unknown degradation {kind!r}; expected one of {self.KINDS}")
         if factor < 1:
             raise ValueError(f"factor must be >= 1, got {factor}")
-        self.kind, self.factor, self.clean_p = kind, factor, clean_p
+        if not 0.0 < strength <= 1.0:
+            raise ValueError(f"strength must lie in (0, 1], got {strength}")
+        self.kind, self.factor, self.clean_p, self.strength = kind, factor, clean_p, strength
 
     def __call__(self, clean: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The low-resolution input for a clean H×W×C crop (H and W multiples of ``factor``)."""
@@ -394,9 +400,9 @@ class Degradation:
         size = (width // self.factor, height // self.factor)
         if self.kind == "bicubic" or rng.random() < self.clean_p:
             return shrink_bicubic(clean, self.factor).clip(0.0, 1.0)
-        image = self._round(clean, rng, self.FIRST, strength=1.0)
+        image = self._round(clean, rng, self.FIRST, strength=self.strength)
         image = _resized(image, *size, self.SHRINK[int(rng.integers(len(self.SHRINK)))])
-        image = self._round(image.clip(0.0, 1.0), rng, self.SECOND, strength=0.5)
+        image = self._round(image.clip(0.0, 1.0), rng, self.SECOND, strength=0.5 * self.strength)
         return image
 
     def _round(
@@ -880,7 +886,9 @@ def _build_folder(cfg: Mapping[str, Any], seed: int) -> DataBundle:
 
 def _build_upscale(cfg: Mapping[str, Any], seed: int) -> DataBundle:
     train, val = _train_and_val(cfg, "train", "val", seed)
-    degradation = Degradation(cfg["degradation"], factor=cfg["factor"], clean_p=cfg["clean_p"])
+    degradation = Degradation(
+        cfg["degradation"], factor=cfg["factor"], clean_p=cfg["clean_p"], strength=cfg["strength"]
+    )
     return DataBundle(
         UpscaleDataset(train, degradation=degradation, **_crop_options(cfg, seed)),
         upscale_validation(val, crop=cfg["val_crop"], degradation=degradation, seed=seed),

@@ -2,9 +2,9 @@
 
 Data (``"upscale"``): clean crops of ``data.crop`` pixels are the targets; the inputs are those
 crops pushed through :class:`daguerre.data.Degradation` (``data.degradation``: ``real``, two
-rounds of blur, resampling, noise and JPEG in random order around the shrink, or ``bicubic``)
-and shrunk ``data.factor`` times. The generator (``compact_sr`` by default) is built with
-``scale = data.factor``.
+rounds of blur, resampling, noise and JPEG in random order around the shrink, scaled by
+``data.strength``, or ``bicubic``) and shrunk ``data.factor`` times. The generator
+(``compact_sr`` by default) is built with ``scale = data.factor``.
 
 Loss of the generator: :class:`~daguerre.training.recipes.judged.JudgedRestoration`'s ``l1``,
 ``fm`` and ``adv``, the unconditional PatchGAN judging the high-resolution image alone (real
@@ -29,7 +29,7 @@ class Upscale(JudgedRestoration):
     data_kind = "upscale"
     task = "upscale"
     defaults: ClassVar[dict[str, Any]] = {
-        "data": {"factor": 4, "degradation": "real", "clean_p": 0.1},
+        "data": {"factor": 4, "degradation": "real", "clean_p": 0.1, "strength": 1.0},
         "model": {
             "generator": {"type": "compact_sr", "channels": 48, "n_convs": 12},
             "discriminator": {
@@ -59,6 +59,8 @@ class Upscale(JudgedRestoration):
             )
         if not 0.0 <= data["clean_p"] <= 1.0:
             raise ConfigError(f"data.clean_p must be in [0, 1], got {data['clean_p']}")
+        if not 0.0 < data["strength"] <= 1.0:
+            raise ConfigError(f"data.strength must be in (0, 1], got {data['strength']}")
 
     def generator_args(self) -> dict[str, Any]:
         return {**super().generator_args(), "scale": self.factor}
