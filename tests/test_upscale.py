@@ -338,8 +338,13 @@ def test_eval_upscale(weights: Path, tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "bicubic" in out.output and "upscale-x4-fidelity" in out.output
     assert "truth NIQE" in out.output
-    missing = invoke("eval", "upscale", "--data", photos, "--weights", tmp_path, "--crop", 192)
-    assert missing.exit_code == 2
+    # a folder without them: the installed models only (the bundled fidelity one, no GAN)
+    bundled = invoke("eval", "upscale", "--data", photos, "--weights", tmp_path, "--crop", 192)
+    assert bundled.exit_code == 0, bundled.output
+    assert "upscale-x4-fidelity" in bundled.output
+    assert ("│ upscale-x4 " in bundled.output) == hub.has_model("upscale-x4")
+    missing = invoke("eval", "upscale", "--data", photos, "--model", "upscale-x8", "--crop", 192)
+    assert missing.exit_code == 2 and "upscale-x8" in missing.output
 
 
 # ----------------------------------------------------------------------------- deep image prior

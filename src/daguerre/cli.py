@@ -897,7 +897,7 @@ def evaluate_upscale(
         list[str] | None,
         typer.Option(
             help="A model name or .safetensors path (repeatable). Default: the scale's fidelity "
-            "and GAN models."
+            "and GAN models, those installed."
         ),
     ] = None,
     weights: Annotated[
@@ -920,9 +920,13 @@ def evaluate_upscale(
     from daguerre.image import find_images
     from daguerre.upscale import load_upscaler, model_names
     from daguerre.upscale.evaluate import evaluate
+    from daguerre.upscale.upscaler import installed
 
     with _exit_2_on(ImageError, ModelError, ValueError):
-        names = model or list(model_names(scale))
+        # by default the scale's models that are installed (the fidelity one at least)
+        names = model or [n for n in model_names(scale) if installed(n, weights)] or [
+            model_names(scale)[0]
+        ]
         nets = {}
         for name in names:  # a model name, or a weights file named after its model
             key = Path(name).name.removesuffix(".safetensors")

@@ -45,6 +45,12 @@ def check_sharpness(sharpness: float) -> None:
         raise ValueError(f"sharpness must lie in [0, 1], got {sharpness}")
 
 
+def installed(name: str, weights_dir: str | Path | None = None) -> bool:
+    """Whether :func:`load_upscaler` finds ``name`` without a source (×2: or its ×4 model)."""
+    x4 = name.replace("upscale-x2", "upscale-x4", 1)
+    return any(hub.has_model(n, weights_dir) for n in {name, x4})
+
+
 class Halved(nn.Module):
     """A ×4 network whose output is shrunk by two (means of 2×2 pixels): a ×2 upscaler."""
 
