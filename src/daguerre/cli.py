@@ -924,9 +924,11 @@ def evaluate_upscale(
 
     with _exit_2_on(ImageError, ModelError, ValueError):
         # by default the scale's models that are installed (the fidelity one at least)
-        names = model or [n for n in model_names(scale) if installed(n, weights)] or [
-            model_names(scale)[0]
-        ]
+        names = (
+            model
+            or [n for n in model_names(scale) if installed(n, weights)]
+            or [model_names(scale)[0]]
+        )
         nets = {}
         for name in names:  # a model name, or a weights file named after its model
             key = Path(name).name.removesuffix(".safetensors")
