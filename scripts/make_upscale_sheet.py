@@ -78,17 +78,13 @@ def main() -> None:
         panels = [middle(picture, args.view, args.size) for picture in outputs]
         rows.append(row(panels, f"x4  {path.name[:48]}: {methods} | truth"))
     labels = json.loads(LABELS.read_text())
+    largest = {name: max(boxes, key=lambda b: b[2]) for name, boxes in labels.items() if boxes}
     faces = sorted(
-        (
-            (max(b[2] for b in boxes), name, max(boxes, key=lambda b: b[2]))
-            for name, boxes in labels.items()
-            if boxes and max(b[2] for b in boxes) <= args.max_face
-        ),
-        reverse=True,
+        ((box[2], name) for name, box in largest.items() if box[2] <= args.max_face), reverse=True
     )
-    for _, name, box in track(faces[: args.old_count], description="×2 old"):
+    for _, name in track(faces[: args.old_count], description="×2 old"):
         scan = to_rgb(image.read(args.old / name).pixels)
-        x, y, w, h = box
+        x, y, w, h = largest[name]
         side = min(round(max(w, h) * args.context), *scan.shape[:2])
         top = int(np.clip(y + h // 2 - side // 2, 0, scan.shape[0] - side))
         left = int(np.clip(x + w // 2 - side // 2, 0, scan.shape[1] - side))

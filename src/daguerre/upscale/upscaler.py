@@ -45,10 +45,14 @@ def check_sharpness(sharpness: float) -> None:
         raise ValueError(f"sharpness must lie in [0, 1], got {sharpness}")
 
 
+def _x4_of(name: str) -> str:
+    """The ×4 model standing in for the ×2 model ``name`` (a ×4 name is itself)."""
+    return name.replace("upscale-x2", "upscale-x4", 1)
+
+
 def installed(name: str, weights_dir: str | Path | None = None) -> bool:
     """Whether :func:`load_upscaler` finds ``name`` without a source (×2: or its ×4 model)."""
-    x4 = name.replace("upscale-x2", "upscale-x4", 1)
-    return any(hub.has_model(n, weights_dir) for n in {name, x4})
+    return any(hub.has_model(n, weights_dir) for n in {name, _x4_of(name)})
 
 
 class Halved(nn.Module):
@@ -71,7 +75,7 @@ def load_upscaler(
 ) -> nn.Module:
     """The upscaler ``name`` (:func:`model_names`) as :func:`daguerre.hub.load_network` finds
     it, except that a ×2 model found nowhere is its ×4 counterpart :class:`Halved`."""
-    x4 = name.replace("upscale-x2", "upscale-x4", 1)
+    x4 = _x4_of(name)
     if source is None and x4 != name and not hub.has_model(name, weights_dir):
         return Halved(hub.load_network(x4, weights_dir=weights_dir, device=device)).eval()
     return hub.load_network(name, source, weights_dir=weights_dir, device=device)
