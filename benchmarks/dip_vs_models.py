@@ -1,7 +1,7 @@
 """Deep Image Prior against the trained models, on the same crops: is it worth the wait?
 
 Three tasks on centre crops of photos/val (``--size``², RGB), each scored by PSNR / SSIM against
-the truth and timed (seconds per photo and per output megapixel):
+the truth and timed (seconds per photo, minutes per output megapixel):
 
 - ``denoise``: Gaussian noise σ 25/255 — DIP (its measured 500 iterations) against the restore
   pipeline's enhancer (``RestorePipeline(detect_damage=False, inpaint=False)``);
@@ -11,7 +11,7 @@ the truth and timed (seconds per photo and per output megapixel):
   against the restore pipeline given the same mask (Telea for thin holes, the inpainting
   network for wide ones).
 
-    python benchmarks/dip_vs_models.py --data ../shared/data/photos/val --count 8 --size 256
+    python benchmarks/dip_vs_models.py --count 8 --size 96 --threads 1
 """
 
 from __future__ import annotations
