@@ -365,3 +365,18 @@ def test_is_neutral_and_luminance() -> None:
     assert not ops.is_neutral(_smooth())
     np.testing.assert_allclose(ops.luminance(neutral), neutral[..., 0], atol=1e-6)
     assert ops.luminance(_smooth()).shape == (64, 64)
+
+
+def test_small_copy_enlarges_its_noise_and_blocks_with_the_picture() -> None:
+    flat = np.full((128, 128, 1), 0.5, np.float32)
+    out = ops.small_copy(flat, _rng(), scale=0.25, noise=0.05, quality=95)
+    grain = out[..., 0] - out.mean()
+    assert grain.std() > 0.01  # the copy's noise is there...
+    lag = float(np.mean(grain[:, 1:] * grain[:, :-1]) / grain.var())
+    assert lag > 0.6  # ...and spread over the enlarged copy's pixels, not pixel to pixel
+    plain = ops.gaussian_noise(flat, _rng(), sigma=0.05)[..., 0] - 0.5
+    assert abs(float(np.mean(plain[:, 1:] * plain[:, :-1]) / plain.var())) < 0.1
+    # without noise, at high quality, a smooth picture comes back nearly as it was
+    smooth = _smooth()
+    kept = ops.small_copy(smooth, _rng(), scale=0.5, noise=0.0, quality=100)
+    assert np.abs(kept - smooth).mean() < 0.01

@@ -495,3 +495,32 @@ def test_damage_targets_only_the_damage_that_shows_with_min_contrast() -> None:
     assert plain.target(batch)[0, 0].tolist() == [[1, 0, 0], [0, 1, 0]]
     with pytest.raises(ConfigError, match=r"data\.undamaged"):
         RECIPES["damage"](resolve_config({"recipe": "damage", "model": {"min_contrast": 0.1}}))
+
+
+def test_hard_negative_loss_averages_only_the_worst_undamaged_pixels() -> None:
+    from daguerre.training.recipes.damage import hard_negative_loss
+
+    losses = torch.tensor([[[[9.0, 0.1, 0.2, 4.0, 0.3]]]])
+    target = torch.tensor([[[[1.0, 0.0, 0.0, 0.0, 0.0]]]])  # the 9 is a damaged pixel
+    assert hard_negative_loss(losses, target, 0.25).item() == pytest.approx(4.0)
+    assert hard_negative_loss(losses, target, 0.5).item() == pytest.approx(2.15)
+    assert hard_negative_loss(losses, target, 0.1).item() == 0.0  # less than one pixel
+
+
+def test_damage_recipe_adds_the_hard_negative_term_only_when_asked() -> None:
+    def terms(model: dict[str, Any]) -> dict[str, torch.Tensor]:
+        torch.manual_seed(0)
+        recipe = RECIPES["damage"](resolve_config({"recipe": "damage", "model": model}))
+        recipe.nets = recipe.build_nets()
+        batch = {"input": torch.rand(2, 3, 32, 32), "mask": torch.zeros(2, 1, 32, 32)}
+        batch["mask"][..., 10, :] = 1.0
+        return recipe.train_step(batch, lambda name, loss: None)
+
+    plain = terms({})
+    mined = terms({"hard_negatives": 0.05, "weights": {"hard": 2.0}})
+    assert "hard" not in plain and set(mined) == {"bce", "dice", "hard"}
+    assert mined["bce"].item() == pytest.approx(plain["bce"].item())
+    # the worst 5 % of the negatives cost more than the mean of all pixels
+    assert mined["hard"].item() / 2.0 > plain["bce"].item()
+    with pytest.raises(ConfigError, match=r"hard_negatives"):
+        RECIPES["damage"](resolve_config({"recipe": "damage", "model": {"weights": {"hard": 1.0}}}))

@@ -318,7 +318,7 @@ def age(
     inputs: Inputs,
     output: OutputDir,
     preset: Annotated[
-        str, typer.Option(help="Aging preset: light, moderate, heavy or bopbtl.")
+        str, typer.Option(help="Aging preset: light, moderate, heavy, bopbtl, enlarged or varied.")
     ] = "moderate",
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same result.")
@@ -740,10 +740,10 @@ def evaluate_restore(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="An aging preset (light, moderate [default], heavy, bopbtl); with --damage "
-            "heldout a level of the held-out renderer (heldout [default], mild, severe); none "
-            "(clean photos); or all: none, every aging preset and the held-out renderer in one "
-            "table (--damage is then not used)."
+            help="An aging preset (light, moderate [default], heavy, bopbtl, enlarged, "
+            "varied); with --damage heldout a level of the held-out renderer (heldout "
+            "[default], mild, severe); none (clean photos); or all: none, every aging preset "
+            "and the held-out renderer in one table (--damage is then not used)."
         ),
     ] = None,
     damage: Annotated[

@@ -67,6 +67,8 @@ MOTION_LENGTH = (3.0, 11.0)
 RESAMPLE_SCALE = (0.25, 0.85)
 RESAMPLE_DOWN = ("area", "linear", "cubic", "nearest")
 RESAMPLE_UP = ("linear", "cubic", "lanczos")
+SMALL_SCALE = (0.125, 0.6)  # a small copy's side against the picture's
+SMALL_NOISE = (0.0, 0.05)  # noise sigma added to the small copy
 
 # Noise, grain, compression, print.
 GAUSSIAN_SIGMA = (0.01, 0.06)
@@ -486,6 +488,34 @@ def resample(
     return _done(cv2.resize(low, (w, h), interpolation=_interpolation(up)), img.shape)
 
 
+def small_copy(
+    image: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    scale: float | None = None,
+    noise: float | None = None,
+    quality: int | None = None,
+    mono: bool | None = None,
+) -> np.ndarray:
+    """A small, noisy, JPEG-compressed copy enlarged back: a web copy, a thumbnail scan, a
+    face cut from a group photo, whose noise and blocks are enlarged with the picture.
+
+    The copy is ``scale`` of the size (``SMALL_SCALE``, area shrink), gets Gaussian noise of
+    ``noise`` (``SMALL_NOISE``; ``mono`` as :func:`gaussian_noise`) and a JPEG round trip at
+    ``quality`` (``JPEG_QUALITY``), and is enlarged back with a random interpolation of
+    ``RESAMPLE_UP``.
+    """
+    img = check_image(image)
+    h, w = img.shape[:2]
+    scale = _draw(rng, scale, SMALL_SCALE)
+    small = (max(1, round(w * scale)), max(1, round(h * scale)))
+    low = _done(cv2.resize(img, small, interpolation=cv2.INTER_AREA), (*small[::-1], img.shape[2]))
+    low = gaussian_noise(low, rng, sigma=_draw(rng, noise, SMALL_NOISE), mono=mono)
+    low = jpeg(low, rng, quality=quality)
+    up = _interpolation(_choose(rng, None, RESAMPLE_UP))
+    return _done(cv2.resize(low, (w, h), interpolation=up), img.shape)
+
+
 # --------------------------------------------------------------------------- noise and grain
 
 
@@ -732,6 +762,7 @@ OPS: dict[str, Op] = {
         defocus_blur,
         motion_blur,
         resample,
+        small_copy,
         gaussian_noise,
         poisson_noise,
         speckle_noise,

@@ -333,6 +333,17 @@ PRESETS: dict[str, Preset] = {
             ),
         ),
     ),
+    # A small copy enlarged: a web image, a thumbnail scan, a face cut from a group photo. Its
+    # noise and JPEG blocks are as large as its pixels, which a restorer must not sharpen.
+    "enlarged": Preset(
+        "enlarged",
+        stages=(
+            _stage(
+                Step("gaussian_blur", 0.6, {"sigma": (0.5, 2.5), "ratio": 1.0}),
+                Step("small_copy", 1.0, {"scale": (0.15, 0.6), "quality": (30, 90)}),
+            ),
+        ),
+    ),
 }
 
 

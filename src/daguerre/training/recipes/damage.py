@@ -6,8 +6,12 @@ damage ops drew with at least ``model.threshold`` opacity. With ``model.min_cont
 much against the same aging without damage: a white flake on a white wall, or a scratch across
 bright sky, is opaque but invisible, and a detector asked to find it learns to fire on any
 bright area. The loss is class-weighted binary
-cross-entropy plus soft Dice, which keeps thin, rare scratches from being ignored. It runs at
-full resolution (no downsampling before the network), so one-pixel scratches survive.
+cross-entropy plus soft Dice, which keeps thin, rare scratches from being ignored, plus, with
+``model.hard_negatives`` (a fraction) and ``weights.hard``, the mean cross-entropy of that
+fraction of each batch's undamaged pixels the detector gets most wrong (online hard example
+mining): window grids, wires and bright rims are a sliver of a photo's pixels, so a plain mean
+hardly sees the false alarms they cause. It runs at full resolution (no downsampling before the
+network), so one-pixel scratches survive.
 """
 
 from __future__ import annotations
@@ -34,6 +38,15 @@ def soft_dice_loss(
     return (1.0 - (2.0 * overlap + eps) / (total + eps)).mean()
 
 
+def hard_negative_loss(losses: torch.Tensor, target: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Mean of the largest ``fraction`` of the per-pixel ``losses`` where ``target`` is 0."""
+    negatives = losses[target == 0]
+    count = int(fraction * negatives.numel())
+    if count == 0:
+        return losses.new_zeros(())
+    return negatives.topk(count, sorted=False).values.mean()
+
+
 class DamageDetection(Recipe):
     data_kind = "aging"
     task = "damage-detection"
@@ -50,7 +63,8 @@ class DamageDetection(Recipe):
             "threshold": VISIBLE_OPACITY,
             "min_contrast": 0.0,  # needs data.undamaged when above 0
             "pos_weight": 4.0,
-            "weights": {"bce": 1.0, "dice": 1.0},
+            "hard_negatives": 0.0,  # with weights.hard: the share of undamaged pixels mined
+            "weights": {"bce": 1.0, "dice": 1.0, "hard": 0.0},
         },
     }
 
@@ -61,6 +75,11 @@ class DamageDetection(Recipe):
         if self.min_contrast > 0 and not config["data"].get("undamaged"):
             raise ConfigError("model.min_contrast needs data.undamaged: true")
         self.pos_weight = torch.tensor(float(self.model["pos_weight"]))
+        self.hard_fraction = float(self.model["hard_negatives"])
+        if not 0 <= self.hard_fraction <= 1:
+            raise ConfigError(f"model.hard_negatives must be in [0, 1], got {self.hard_fraction}")
+        if self.weights["hard"] and not self.hard_fraction:
+            raise ConfigError("model.weights.hard needs model.hard_negatives above 0")
 
     def build_nets(self) -> dict[str, nn.Module]:
         return {"g": self.network("generator", in_channels=self.channels, out_channels=1)}
@@ -79,12 +98,18 @@ class DamageDetection(Recipe):
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
         logits = self.nets["g"](batch["input"]).float()
         target = self.target(batch)
-        bce = F.binary_cross_entropy_with_logits(
-            logits, target, pos_weight=self.pos_weight.to(logits.device)
+        per_pixel = F.binary_cross_entropy_with_logits(
+            logits, target, pos_weight=self.pos_weight.to(logits.device), reduction="none"
         )
         dice = soft_dice_loss(torch.sigmoid(logits), target)
-        terms = {"bce": self.weights["bce"] * bce, "dice": self.weights["dice"] * dice}
-        optimize("g", terms["bce"] + terms["dice"])
+        terms = {
+            "bce": self.weights["bce"] * per_pixel.mean(),
+            "dice": self.weights["dice"] * dice,
+        }
+        if self.weights["hard"]:
+            hard = hard_negative_loss(per_pixel, target, self.hard_fraction)
+            terms["hard"] = self.weights["hard"] * hard
+        optimize("g", torch.stack(list(terms.values())).sum())
         return terms
 
     def evaluate(self, generator: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
