@@ -63,9 +63,7 @@ train() {
   : "${OUT:?OUT must name the folder that comes back}"
   mkdir -p "$OUT/weights"
   run restore-damage configs/restore-damage.yaml 2.5 --set train.init=restore-damage \
-    --set train.steps=6000 --set data.batch_size=32 --set 'data.canvas=[256, 768]' \
-    --set data.crop=192 --set 'data.preset=[varied, varied, varied, none]' \
-    --set model.hard_negatives=0.005 --set model.weights.hard=0.3
+    --set train.steps=6000 --set data.batch_size=32
   run restore-tone configs/restore-tone.yaml 1.5 --set train.init=restore-enhance \
     --set 'data.preset=[none, light, moderate, heavy, bopbtl, enlarged]' --set train.steps=4000
   run restore-enhance configs/restore-enhance.yaml 3.5 \
