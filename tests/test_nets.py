@@ -177,6 +177,7 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
         detail_sigma=2.0,
     ),
     "adain": dict(in_channels=1, widths=[4, 8]),
+    "adain-learned": dict(in_channels=1, widths=[4, 8]),
 }
 
 

@@ -1112,8 +1112,9 @@ def stylize(
     style: Annotated[
         list[str],
         typer.Option(
-            help="vintage, a bundled style, a painting (image file) or a MODEL.safetensors; "
-            "give it twice to mix two styles (see --mix).",
+            help="vintage, a bundled style, a painting (image file) or a MODEL.safetensors (a "
+            "trained style, or a painting learnt by `daguerre style learn`); give it twice to "
+            "mix two styles (see --mix).",
             show_default=False,
         ),
     ],
@@ -1189,6 +1190,92 @@ def stylize(
         _stylize_job, style=style[0], options=style_options, writing=options.writing
     )
     _run_batch(inputs, options, factory, description="styling", verb="stylized")
+
+
+style_app = typer.Typer(help="Teach daguerre a painting of your own.")
+app.add_typer(style_app, name="style")
+
+
+@style_app.command("learn")
+def style_learn(
+    painting: Annotated[Path, typer.Argument(help="The painting, an image file.")],
+    photos: Annotated[
+        list[Path],
+        typer.Option(
+            help="Photos to learn on, files and/or folders (repeatable): a few dozen like the "
+            "ones you will style.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The model to write, NAME.safetensors (and its card NAME.json). Default: the "
+            "painting's name in the current folder.",
+        ),
+    ] = None,
+    minutes: Annotated[float, typer.Option(min=0.1, help="How long to learn (wall time).")] = 5.0,
+    steps: Annotated[
+        int | None, typer.Option(min=1, help="Learn exactly this many steps instead.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the crops drawn.")] = 0,
+    recursive: Recursive = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a model already at --output.")
+    ] = False,
+    device: Device = "cpu",
+) -> None:
+    """Adapt the any-painting network to one painting (minutes): its strokes, not generic ones.
+
+    Then style with it: daguerre stylize PHOTOS --style NAME.safetensors -o DIR.
+    """
+    from daguerre import hub, image
+    from daguerre.style.learn import MAX_PHOTOS, PHOTO_SIDE, learn_style, save_learned
+    from daguerre.style.pipeline import fit_long_side
+
+    target = output or Path(painting.stem + hub.WEIGHTS_SUFFIX)
+    if not target.name.endswith(hub.WEIGHTS_SUFFIX):
+        target = target.with_name(target.name + hub.WEIGHTS_SUFFIX)
+    with _exit_2_on(ImageError, hub.ModelError, OSError, ValueError):
+        if target.exists() and not overwrite:
+            raise ValueError(f"{target}: already exists (--overwrite replaces it)")
+        art = image.read(painting).pixels
+        files = image.find_images(photos, recursive=recursive)
+        if len(files) > MAX_PHOTOS:  # evenly spread over the folders given
+            files = [files[i * len(files) // MAX_PHOTOS] for i in range(MAX_PHOTOS)]
+        pictures = []
+        for file in files:
+            try:
+                pictures.append(fit_long_side(image.read(file).pixels, PHOTO_SIDE))
+            except ImageError as error:
+                console.print(f"[yellow]skipped[/yellow] {escape(str(error))}")
+        if not pictures:
+            raise ValueError("no readable photos to learn on (--photos)")
+        with _steps(f"learning {painting.name}") as progress:
+            learned = learn_style(
+                art,
+                pictures,
+                minutes=minutes,
+                steps=steps,
+                seed=seed,
+                device=device,
+                progress=progress,
+            )
+        command = "daguerre style learn " + " ".join(sys.argv[3:])
+        saved = save_learned(
+            learned,
+            target,
+            painting=painting.resolve(),
+            photos=f"{len(pictures)} photos of {', '.join(str(p) for p in photos)}",
+            command=command,
+        )
+    console.print(
+        f"learnt {escape(painting.name)} in {learned.steps} steps "
+        f"({learned.seconds / 60:.1f} min) → {escape(str(saved))}\n"
+        f"style with it: daguerre stylize PHOTOS --style {escape(str(saved))} -o DIR"
+    )
 
 
 def _stylize_job(*, style: str, options: dict[str, object], writing: _Writing) -> runner.Job:

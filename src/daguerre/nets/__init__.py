@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from daguerre.nets.arbitrary import AdaINNet
+from daguerre.nets.arbitrary import AdaINNet, LearnedAdaINNet
 from daguerre.nets.discriminators import MultiScaleDiscriminator, PatchDiscriminator
 from daguerre.nets.landmarks import LandmarkNet
 from daguerre.nets.resnet import ResnetGenerator
@@ -33,6 +33,7 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "landmarks": LandmarkNet,
     "compact_sr": CompactUpscaler,
     "adain": AdaINNet,
+    "adain-learned": LearnedAdaINNet,
 }
 
 
@@ -66,6 +67,7 @@ __all__ = [
     "AdaINNet",
     "CompactUpscaler",
     "LandmarkNet",
+    "LearnedAdaINNet",
     "MultiScaleDiscriminator",
     "PatchDiscriminator",
     "ResnetGenerator",

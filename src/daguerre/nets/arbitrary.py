@@ -137,4 +137,25 @@ class AdaINNet(nn.Module):
         return crop_padding(self.decode(self.encode(padded)[-1]), pads)
 
 
-__all__ = ["AdaINNet", "FeatureStats", "adain"]
+@records_spec("adain-learned")
+class LearnedAdaINNet(AdaINNet):
+    """An :class:`AdaINNet` whose decoder was adapted to one painting (``daguerre style learn``);
+    it carries that painting's code statistics (:attr:`style`, buffers of 1×``widths[-1]``)."""
+
+    def __init__(self, in_channels: int = 3, widths: Sequence[int] = (16, 32, 64)) -> None:
+        super().__init__(in_channels, widths)
+        self.register_buffer("style_mean", torch.zeros(1, list(widths)[-1]))
+        self.register_buffer("style_std", torch.ones(1, list(widths)[-1]))
+
+    @property
+    def style(self) -> FeatureStats:
+        """The painting's code statistics."""
+        return FeatureStats(self.style_mean, self.style_std)
+
+    def set_style(self, style: FeatureStats) -> None:
+        """Carry ``style`` (one row) from now on."""
+        self.style_mean.copy_(style.mean.reshape(self.style_mean.shape))
+        self.style_std.copy_(style.std.reshape(self.style_std.shape))
+
+
+__all__ = ["AdaINNet", "FeatureStats", "LearnedAdaINNet", "adain"]

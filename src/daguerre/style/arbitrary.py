@@ -24,7 +24,7 @@ from torch import nn
 from daguerre import hub
 from daguerre.color import to_rgb
 from daguerre.image import to_tensor
-from daguerre.nets.arbitrary import AdaINNet, FeatureStats
+from daguerre.nets.arbitrary import AdaINNet, FeatureStats, LearnedAdaINNet
 from daguerre.style.fast import Progress
 from daguerre.style.optimize import resize
 from daguerre.tiling import run_tiled, tile_layout
@@ -79,8 +79,9 @@ class _Transfer(nn.Module):
 class ArbitraryStylizer:
     """The arbitrary-style model ``model`` (a bundled name or a ``.safetensors`` path), loaded once.
 
-    Raises ``hub.ModelError`` for a missing or corrupt model and ``ValueError`` for a model of
-    another task.
+    A model learnt for one painting (``daguerre style learn``) carries that painting's code,
+    :attr:`learned`; for the others it is None. Raises ``hub.ModelError`` for a missing or
+    corrupt model and ``ValueError`` for a model of another task.
     """
 
     def __init__(
@@ -95,6 +96,7 @@ class ArbitraryStylizer:
             raise ValueError(f"{model}: a {self.card.task!r} model, not an arbitrary-style one")
         self.net: AdaINNet = net
         self.device = torch.device(device)
+        self.learned = StyleCode(net.style) if isinstance(net, LearnedAdaINNet) else None
 
     @torch.inference_mode()
     def _stats(self, image: np.ndarray) -> FeatureStats:

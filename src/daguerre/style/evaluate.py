@@ -156,6 +156,14 @@ def score(
     }
 
 
+def _card(stylizer: Stylizer) -> hub.ModelCard:
+    """The card of the model a style model's stylizer runs (a fast style or a learnt one)."""
+    model = stylizer.generator or stylizer.network
+    if model is None:
+        raise ValueError("not a style model")
+    return model.card
+
+
 def evaluate(
     files: Sequence[Path],
     models: Sequence[str] | None = None,
@@ -187,9 +195,7 @@ def evaluate(
         raise ValueError(f"no style model in {directory}: train one with configs/style.yaml")
     device = torch.device(device)
     stylizers = {name: Stylizer(name, device=device, directory=directory) for name in names}
-    cards = {
-        name: stylizer.generator.card for name, stylizer in stylizers.items() if stylizer.generator
-    }
+    cards = {name: _card(stylizer) for name, stylizer in stylizers.items()}
     chosen = dict(paintings or {})
     sources = {
         name: Path(chosen[name]) if name in chosen else painting_path(card, styles)

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 
 from daguerre.color import REC601_LUMA
 from daguerre.losses import RandomFeatureNet, content_loss, ssim, style_loss
+from daguerre.nets.arbitrary import AdaINNet, FeatureStats
 
 STYLE_KINDS = ("gram", "sliced_wasserstein")
 _MIN_STD = 1e-2  # keeps standardising a flat image from amplifying noise
@@ -225,6 +226,46 @@ class StyleObjective:
             "edges": edge_loss(x, photo),
             "tv": total_variation(x),
         }
+
+
+TRANSFER_TERMS = ("content", "stats", "style", "texture", "edges")
+
+
+def transfer_terms(
+    net: AdaINNet,
+    features: RandomFeatureNet,
+    photo: torch.Tensor,
+    painting: torch.Tensor,
+    style: FeatureStats | None = None,
+) -> dict[str, torch.Tensor]:
+    """The unweighted terms (:data:`TRANSFER_TERMS`) that teach ``net``'s decoder to draw
+    ``photo``'s code moved to a painting's statistics (both N×C×H×W, the same size).
+
+    The code moves to ``style`` (default: each ``painting`` crop's own statistics). ``content``:
+    the output's code against the moved code; ``stats``: mean and standard deviation of every
+    encoder stage of the output against the painting crops'; ``style`` and ``texture``: Gram
+    distances of ``features`` of the output, and of its detail layer, against the crops';
+    ``edges``: :func:`edge_loss` against the photo. Gradients reach the decoder only.
+    """
+    with torch.no_grad():
+        code = net.encode(photo)[-1]
+        targets = [FeatureStats.of(f) for f in net.encode(painting)]
+    moved = net.move(code, FeatureStats.of(code), targets[-1] if style is None else style)
+    output = net.decode(moved)
+    encoded = net.encode(output)
+    stats = [FeatureStats.of(f) for f in encoded]
+    return {
+        "content": (encoded[-1] - moved).square().mean(),
+        "stats": torch.stack(
+            [
+                (a.mean - b.mean).square().mean() + (a.std - b.std).square().mean()
+                for a, b in zip(stats, targets, strict=True)
+            ]
+        ).mean(),
+        "style": style_loss(features, output, painting),
+        "texture": style_loss(features, detail_layer(output), detail_layer(painting)),
+        "edges": edge_loss(output, photo),
+    }
 
 
 def weighted_sum(terms: Mapping[str, torch.Tensor], weights: Mapping[str, float]) -> torch.Tensor:

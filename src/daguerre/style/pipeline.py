@@ -4,7 +4,8 @@
 
 * ``"vintage"``: the aging engine's tone and grain without damage (:func:`daguerre.aging.vintage`);
 * a bundled model name or a ``.safetensors`` path: a trained stylizer or translator, run by the
-  ``"fast"`` method (:mod:`daguerre.style.fast`);
+  ``"fast"`` method (:mod:`daguerre.style.fast`), or a painting learnt by ``daguerre style
+  learn`` (:mod:`daguerre.style.learn`), run by the arbitrary-style machinery;
 * a painting (an image file or an H×W×C array): by default the ``"fast"`` method, the bundled
   arbitrary-style network (:mod:`daguerre.style.arbitrary`, seconds, any painting), or
   ``"optimize"`` (:mod:`daguerre.style.optimize`, minutes), or ``"color"``, its palette and
@@ -127,7 +128,18 @@ class Stylizer:
             kind = VINTAGE
         else:
             _check_model_name(style, directory)
-            self.generator = Generator(style, device=device, directory=directory)
+            if _model_task(style, directory) == arbitrary.TASK:
+                self.network = arbitrary.ArbitraryStylizer(
+                    style, device=device, directory=directory
+                )
+                if self.network.learned is None:
+                    raise ValueError(
+                        f"{os.fspath(style)} styles after any painting: give the painting "
+                        "itself as the style"
+                    )
+                self.code = self.network.learned
+            else:
+                self.generator = Generator(style, device=device, directory=directory)
             kind = "model"
         allowed = _METHODS_BY_KIND[kind]
         if method is not None and method not in allowed:
@@ -149,7 +161,7 @@ class Stylizer:
         if mix_with is not None:
             if self.method == VINTAGE or _is_vintage(mix_with):
                 raise ValueError("vintage cannot be mixed with another style")
-            other = _read_painting(mix_with) if self.network is not None else None
+            other = _read_painting(mix_with) if kind == "painting" else None
             if self.network is not None and self.code is not None and other is not None:
                 # one style between the two paintings, run once by the network already loaded
                 other_code = self.network.style_code(to_rgb(other))
@@ -238,6 +250,13 @@ def _check_model_name(style: str | os.PathLike[str], directory: str | os.PathLik
         f"({', '.join(styles) or 'none bundled'}), a painting (an image file) or a "
         "MODEL.safetensors"
     )
+
+
+def _model_task(style: str | os.PathLike[str], directory: str | os.PathLike[str]) -> str | None:
+    """The task in the card of model ``style``, or None when it has no card (loading it then
+    says why)."""
+    _, card = hub.model_paths(style, directory)
+    return hub.read_card(card).task if card.is_file() else None
 
 
 def _is_image_path(style: str | os.PathLike[str]) -> bool:

@@ -35,10 +35,9 @@ from torch import nn
 from daguerre import losses
 from daguerre.data import DataError, ImageCache, random_crop, to_chw
 from daguerre.image import find_images
-from daguerre.nets.arbitrary import FeatureStats
 from daguerre.style.evaluate import DEFAULT_STYLES as HELD_OUT_STYLES
 from daguerre.style.evaluate import FEATURE_SEED
-from daguerre.style.objective import detail_layer, edge_loss
+from daguerre.style.objective import TRANSFER_TERMS, detail_layer, edge_loss, transfer_terms
 from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe, image_scores
 from daguerre.training.recipes.style import zoom_range
@@ -47,7 +46,7 @@ PHASES = ("autoencoder", "transfer")
 PAINTING_STREAM = 4  # seed stream of the painting crops (data.py uses 0-2, the style recipe 3)
 TERMS = {
     "autoencoder": ("l1", "ssim"),
-    "transfer": ("content", "stats", "style", "texture", "edges"),
+    "transfer": TRANSFER_TERMS,
 }
 
 
@@ -160,29 +159,7 @@ class ArbitraryStyle(Recipe):
         return {"l1": losses.l1(output, images), "ssim": losses.ssim_loss(output, images)}
 
     def _transfer_terms(self, photo: torch.Tensor) -> dict[str, torch.Tensor]:
-        net = self.raw["g"]
-        painting = self.style_crops(photo)
-        with torch.no_grad():
-            code = net.encode(photo)[-1]
-            targets = [FeatureStats.of(f) for f in net.encode(painting)]
-        moved = net.move(code, FeatureStats.of(code), targets[-1])
-        output = net.decode(moved)
-        features = net.encode(output)
-        stats = [FeatureStats.of(f) for f in features]
-        return {
-            "content": (features[-1] - moved).square().mean(),
-            "stats": torch.stack(
-                [
-                    (a.mean - b.mean).square().mean() + (a.std - b.std).square().mean()
-                    for a, b in zip(stats, targets, strict=True)
-                ]
-            ).mean(),
-            "style": losses.style_loss(self.features, output, painting),
-            "texture": losses.style_loss(
-                self.features, detail_layer(output), detail_layer(painting)
-            ),
-            "edges": edge_loss(output, photo),
-        }
+        return transfer_terms(self.raw["g"], self.features, photo, self.style_crops(photo))
 
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
         photo = batch["image"]
