@@ -3,8 +3,9 @@
 ``color`` holds the training-free colour and tone transfers that every other method builds on;
 ``objective`` the painting-against-photo objective shared by training and optimisation;
 ``fast`` runs trained generators in tiles, ``arbitrary`` the network that styles after any
-painting in one pass, ``optimize`` restyles after any painting without training, ``translate``
-runs CycleGAN generators and ``pipeline`` puts them behind :func:`stylize`. The names below are
+painting in one pass (``learn`` adapts it to one painting in minutes), ``optimize`` restyles
+after any painting without training, ``translate`` runs CycleGAN generators and ``pipeline``
+puts them behind :func:`stylize`. The names below are
 imported on first use, so that ``daguerre.style.color`` alone does not load torch.
 """
 
@@ -20,6 +21,8 @@ _API = {
     "stylize": "daguerre.style.pipeline",
     "Generator": "daguerre.style.fast",
     "ArbitraryStylizer": "daguerre.style.arbitrary",
+    "learn_style": "daguerre.style.learn",
+    "save_learned": "daguerre.style.learn",
     "translate": "daguerre.style.translate",
 }
 
