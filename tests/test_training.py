@@ -513,7 +513,7 @@ def test_damage_recipe_adds_the_hard_negative_term_only_when_asked() -> None:
         recipe = RECIPES["damage"](resolve_config({"recipe": "damage", "model": model}))
         recipe.nets = recipe.build_nets()
         batch = {"input": torch.rand(2, 3, 32, 32), "mask": torch.zeros(2, 1, 32, 32)}
-        batch["mask"][..., 10, :] = 1.0
+        batch["mask"][0, :, 10, :] = 1.0  # the first crop is damaged, the second clean
         return recipe.train_step(batch, lambda name, loss: None)
 
     plain = terms({})
@@ -524,3 +524,8 @@ def test_damage_recipe_adds_the_hard_negative_term_only_when_asked() -> None:
     assert mined["hard"].item() / 2.0 > plain["bce"].item()
     with pytest.raises(ConfigError, match=r"hard_negatives"):
         RECIPES["damage"](resolve_config({"recipe": "damage", "model": {"weights": {"hard": 1.0}}}))
+    # mined in clean crops only: the damaged first crop gives none, the clean second its worst
+    clean = terms({"hard_negatives": 0.05, "weights": {"hard": 2.0}, "hard_from": "clean"})
+    assert 0 < clean["hard"].item() != mined["hard"].item()
+    with pytest.raises(ConfigError, match=r"hard_from"):
+        RECIPES["damage"](resolve_config({"recipe": "damage", "model": {"hard_from": "some"}}))

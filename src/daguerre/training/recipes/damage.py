@@ -10,7 +10,9 @@ cross-entropy plus soft Dice, which keeps thin, rare scratches from being ignore
 ``model.hard_negatives`` (a fraction) and ``weights.hard``, the mean cross-entropy of that
 fraction of each batch's undamaged pixels the detector gets most wrong (online hard example
 mining): window grids, wires and bright rims are a sliver of a photo's pixels, so a plain mean
-hardly sees the false alarms they cause. It runs at full resolution (no downsampling before the
+hardly sees the false alarms they cause. ``model.hard_from: clean`` mines them only in crops
+with no damage at all: there every alarm is false, while in a damaged crop the undamaged
+pixels nearest the damage look like it. It runs at full resolution (no downsampling before the
 network), so one-pixel scratches survive.
 """
 
@@ -26,6 +28,8 @@ from daguerre import metrics
 from daguerre.aging.damage import VISIBLE_OPACITY
 from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch, Optimize, Recipe
+
+HARD_SOURCES = ("all", "clean")  # model.hard_from: the crops hard negatives are mined in
 
 
 def soft_dice_loss(
@@ -64,6 +68,7 @@ class DamageDetection(Recipe):
             "min_contrast": 0.0,  # needs data.undamaged when above 0
             "pos_weight": 4.0,
             "hard_negatives": 0.0,  # with weights.hard: the share of undamaged pixels mined
+            "hard_from": "all",  # or clean: only crops without damage (see HARD_SOURCES)
             "weights": {"bce": 1.0, "dice": 1.0, "hard": 0.0},
         },
     }
@@ -80,6 +85,11 @@ class DamageDetection(Recipe):
             raise ConfigError(f"model.hard_negatives must be in [0, 1], got {self.hard_fraction}")
         if self.weights["hard"] and not self.hard_fraction:
             raise ConfigError("model.weights.hard needs model.hard_negatives above 0")
+        self.hard_from = self.model["hard_from"]
+        if self.hard_from not in HARD_SOURCES:
+            raise ConfigError(
+                f"model.hard_from must be one of {HARD_SOURCES}, not {self.hard_from!r}"
+            )
 
     def build_nets(self) -> dict[str, nn.Module]:
         return {"g": self.network("generator", in_channels=self.channels, out_channels=1)}
@@ -107,7 +117,10 @@ class DamageDetection(Recipe):
             "dice": self.weights["dice"] * dice,
         }
         if self.weights["hard"]:
-            hard = hard_negative_loss(per_pixel, target, self.hard_fraction)
+            mined = slice(None)
+            if self.hard_from == "clean":
+                mined = target.flatten(1).amax(dim=1) == 0  # crops without any damage
+            hard = hard_negative_loss(per_pixel[mined], target[mined], self.hard_fraction)
             terms["hard"] = self.weights["hard"] * hard
         optimize("g", torch.stack(list(terms.values())).sum())
         return terms
