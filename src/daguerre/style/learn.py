@@ -9,8 +9,9 @@ painting's statistics as it is when styling. The encoder stays as it is. The res
 model (fp16 safetensors and card) that ``--style PATH.safetensors`` runs like any style, in
 tiles, at any size.
 
-The run lasts ``minutes`` of wall time (the number of steps is planned from the first steps'
-pace) or exactly ``steps`` steps; the learning rate decays linearly over the last
+The run lasts ``minutes`` of wall time (the number of steps is planned again after every step
+from the pace so far, so a machine that gets busier or quieter moves the end, not the
+deadline) or exactly ``steps`` steps; the learning rate decays linearly over the last
 :data:`DECAY_SHARE` of them.
 """
 
@@ -43,7 +44,7 @@ BATCH = 4  # photos (and painting crops) per step
 ZOOM = (0.5, 1.0)  # scales at which photos and the painting are cropped
 LEARNING_RATE = 5e-4
 DECAY_SHARE = 0.3  # the learning rate falls linearly to 0 over this last share of the steps
-PLAN_AFTER = 5  # steps timed before a time budget is turned into a number of steps
+PLAN_AFTER = 5  # steps timed before the time budget is first turned into a number of steps
 FEATURE_SEED = 0  # the random features of the style terms; `daguerre eval style` holds out 1
 # Texture weighs more than in the network's own training (2000): one painting's strokes are
 # what learning adds (measured on held-out paintings: docs/style-arbitrary.md).
@@ -112,9 +113,9 @@ def learn_style(
     in [0, 1]), for ``minutes`` of wall time or exactly ``steps`` steps.
 
     ``weights`` replace some of :data:`WEIGHTS`. ``progress(done, total)`` counts steps (the
-    total is planned after :data:`PLAN_AFTER` steps of a timed run). Raises ``ValueError``
-    without photos, for a non-positive budget or unknown terms, and ``hub.ModelError`` for a
-    missing or corrupt base model.
+    total of a timed run is planned from its pace, from :data:`PLAN_AFTER` steps on). Raises
+    ``ValueError`` without photos, for a non-positive budget or unknown terms, and
+    ``hub.ModelError`` for a missing or corrupt base model.
     """
     if not photos:
         raise ValueError("no photos to learn on")
@@ -139,6 +140,7 @@ def learn_style(
     pictures = [_uint8(photo, PHOTO_SIDE) for photo in photos]
     canvas = [_uint8(painting, arbitrary.STYLE_SIDE)]
     planned = steps or 10**9
+    budget = minutes * 60
     started = time.perf_counter()
     record: list[dict[str, float]] = []
     while len(record) < planned:
@@ -152,9 +154,12 @@ def learn_style(
         loss.backward()
         optimizer.step()
         record.append({name: float(value.detach()) for name, value in terms.items()})
-        if steps is None and len(record) == PLAN_AFTER:
-            pace = (time.perf_counter() - started) / PLAN_AFTER
-            planned = max(PLAN_AFTER, math.floor(minutes * 60 / pace))
+        if steps is None and len(record) >= PLAN_AFTER:  # the pace so far sets the steps left
+            elapsed = time.perf_counter() - started
+            done = len(record)
+            planned = (
+                done if elapsed >= budget else max(done + 1, math.floor(done * budget / elapsed))
+            )
         if progress is not None:
             progress(len(record), planned)
     net.eval().requires_grad_(False)
