@@ -13,7 +13,7 @@ everything is shown in square cells of at most ``--cell`` pixels, shrunk as need
 PNG under ``--max-mb``. The photos are from ``../shared/data/photos/val``.
 
     python scripts/make_style_sheet.py [--output docs/styles.png] [--cell 200] [--size 512]
-        [--learned DIR]
+        [--learned DIR] [--shown 3]
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512, help="side at which photos are styled")
     parser.add_argument("--max-mb", type=float, default=3.0, help="largest PNG size")
     parser.add_argument("--learned", type=Path, default=None, help="learnt styles folder")
+    parser.add_argument("--shown", type=int, default=len(PHOTOS), help="how many photos to show")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     names = style_models(args.weights)
@@ -108,7 +109,8 @@ def main() -> None:
         }
     except FileNotFoundError as error:
         raise SystemExit(str(error)) from error
-    photos = [square(read(args.photos / name).pixels, args.size) for name in PHOTOS]
+    shown = PHOTOS[: max(1, args.shown)]
+    photos = [square(read(args.photos / name).pixels, args.size) for name in shown]
     methods = {"ours, fast": None}
     for title, (factory, why) in (
         ("ours, any", arbitrary_factory(args.weights, args.device)),
