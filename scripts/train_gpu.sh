@@ -63,6 +63,8 @@ train() {
   : "${OUT:?OUT must name the folder that comes back}"
   mkdir -p "$OUT/weights"
   run restore-damage configs/restore-damage.yaml 2.5 --set train.init=restore-damage \
+    --set 'data.preset=[varied, varied, none, none, light, moderate]' --set model.pos_weight=1.0 \
+    --set model.hard_negatives=0.01 --set model.hard_from=clean --set model.weights.hard=0.5 \
     --set train.steps=6000 --set data.batch_size=32
   run restore-tone configs/restore-tone.yaml 1.5 --set train.init=restore-enhance \
     --set 'data.preset=[none, light, moderate, heavy, bopbtl, enlarged]' --set train.steps=4000
