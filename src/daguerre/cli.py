@@ -1235,9 +1235,7 @@ def style_learn(
     from daguerre.style.learn import MAX_PHOTOS, PHOTO_SIDE, learn_style, save_learned
     from daguerre.style.pipeline import fit_long_side
 
-    target = output or Path(painting.stem + hub.WEIGHTS_SUFFIX)
-    if not target.name.endswith(hub.WEIGHTS_SUFFIX):
-        target = target.with_name(target.name + hub.WEIGHTS_SUFFIX)
+    target, _ = hub.model_paths(output or Path(painting.stem))
     with _exit_2_on(ImageError, hub.ModelError, OSError, ValueError):
         if target.exists() and not overwrite:
             raise ValueError(f"{target}: already exists (--overwrite replaces it)")

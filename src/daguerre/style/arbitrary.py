@@ -46,7 +46,7 @@ class StyleCode:
     stats: FeatureStats
 
 
-def _scaled(image: np.ndarray, factor: float) -> np.ndarray:
+def shrunk(image: np.ndarray, factor: float) -> np.ndarray:
     """``image`` resized by ``factor`` (aspect kept) when that shrinks it, else as it is."""
     if factor >= 1.0:
         return image
@@ -105,7 +105,7 @@ class ArbitraryStylizer:
     def style_code(self, painting: np.ndarray, *, side: int = STYLE_SIDE) -> StyleCode:
         """The code of ``painting`` (H×W×C float in [0, 1]), read at ``side`` pixels on its long
         side (never enlarged): the scale of its brush strokes relative to the photo's."""
-        return StyleCode(self._stats(_scaled(painting, side / max(painting.shape[:2]))))
+        return StyleCode(self._stats(shrunk(painting, side / max(painting.shape[:2]))))
 
     @staticmethod
     def mix(codes: Sequence[StyleCode], weights: Sequence[float]) -> StyleCode:
@@ -139,7 +139,7 @@ class ArbitraryStylizer:
             raise ValueError(f"alpha must be in [0, 1], got {alpha}")
         photo = to_rgb(np.asarray(photo, dtype=np.float32))
         height, width = photo.shape[:2]
-        content = self._stats(_scaled(photo, math.sqrt(STATS_PIXELS / (height * width))))
+        content = self._stats(shrunk(photo, math.sqrt(STATS_PIXELS / (height * width))))
         style = FeatureStats(code.stats.mean.to(self.device), code.stats.std.to(self.device))
         transfer = _Transfer(self.net, content, style, alpha)
         multiple = self.net.multiple

@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
@@ -74,10 +73,7 @@ class LearnedStyle:
 def _uint8(image: np.ndarray, side: int) -> np.ndarray:
     """``image`` (float in [0, 1]) as RGB uint8, shrunk to at most ``side`` on its long side."""
     image = to_rgb(np.asarray(image, dtype=np.float32))
-    scale = side / max(image.shape[:2])
-    if scale < 1:
-        size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    image = arbitrary.shrunk(image, side / max(image.shape[:2]))
     return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
 
 
@@ -188,9 +184,7 @@ def save_learned(
     atomically) and return the weights path. The card records the ``painting`` file (where
     ``daguerre eval style`` finds it), the ``photos`` learnt on (a description), the base model,
     steps, time, weights, the terms by tenth of the run and the ``command``."""
-    weights_path = Path(path)
-    if not weights_path.name.endswith(hub.WEIGHTS_SUFFIX):
-        weights_path = weights_path.with_name(weights_path.name + hub.WEIGHTS_SUFFIX)
+    weights_path, _ = hub.model_paths(Path(path))
     painting = os.fspath(painting)
     card = {
         "task": TASK,
