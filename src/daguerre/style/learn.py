@@ -3,8 +3,8 @@
 The bundled network (:mod:`daguerre.style.arbitrary`) styles after any painting from the
 statistics of its code alone, so its brushwork is generic. Learning fine-tunes its decoder on
 one painting and the user's photos, with the terms its own training used
-(:func:`~daguerre.style.objective.transfer_terms`), the code always moved to the whole
-painting's statistics as it is when styling. The encoder stays as it is. The result, a
+(:func:`~daguerre.style.objective.transfer_terms`: each photo crop's code moved to the
+statistics of a crop of the painting). The encoder stays as it is. The result, a
 :class:`~daguerre.nets.arbitrary.LearnedAdaINNet` carrying the painting's code, is saved as a
 model (fp16 safetensors and card) that ``--style PATH.safetensors`` runs like any style, in
 tiles, at any size.

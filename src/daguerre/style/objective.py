@@ -236,13 +236,12 @@ def transfer_terms(
     features: RandomFeatureNet,
     photo: torch.Tensor,
     painting: torch.Tensor,
-    style: FeatureStats | None = None,
 ) -> dict[str, torch.Tensor]:
     """The unweighted terms (:data:`TRANSFER_TERMS`) that teach ``net``'s decoder to draw
     ``photo``'s code moved to a painting's statistics (both N×C×H×W, the same size).
 
-    The code moves to ``style`` (default: each ``painting`` crop's own statistics). ``content``:
-    the output's code against the moved code; ``stats``: mean and standard deviation of every
+    Each photo's code moves to the statistics of its ``painting`` crop. ``content``: the
+    output's code against the moved code; ``stats``: mean and standard deviation of every
     encoder stage of the output against the painting crops'; ``style`` and ``texture``: Gram
     distances of ``features`` of the output, and of its detail layer, against the crops';
     ``edges``: :func:`edge_loss` against the photo. Gradients reach the decoder only.
@@ -250,7 +249,7 @@ def transfer_terms(
     with torch.no_grad():
         code = net.encode(photo)[-1]
         targets = [FeatureStats.of(f) for f in net.encode(painting)]
-    moved = net.move(code, FeatureStats.of(code), targets[-1] if style is None else style)
+    moved = net.move(code, FeatureStats.of(code), targets[-1])
     output = net.decode(moved)
     encoded = net.encode(output)
     stats = [FeatureStats.of(f) for f in encoded]
