@@ -83,7 +83,7 @@ upscale() {
   run upscale-x2-fidelity configs/upscale-x2-fidelity.yaml 1.5 --set train.steps=4000 \
     --set data.batch_size=32
   run upscale-x4-fidelity configs/upscale-x4-fidelity.yaml 1.5 --set train.steps=4000 \
-    --set data.batch_size=32
+    --set data.batch_size=32 --set data.clean_p=0.75 --set data.strength=0.5
   run upscale-x2 configs/upscale-x2.yaml 2.25 --set train.steps=4000 --set data.batch_size=32 \
     --set train.init="$OUT/weights/upscale-x2-fidelity.safetensors"
   run upscale-x4 configs/upscale-x4.yaml 2.25 --set train.steps=4000 --set data.batch_size=32 \
