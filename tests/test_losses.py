@@ -305,3 +305,19 @@ def test_content_loss(feature_net: RandomFeatureNet) -> None:
     assert 0 < near < far
     with pytest.raises(ValueError, match="equal sizes"):
         losses.content_loss(feature_net, image, make_image(32, 48))
+
+
+def test_random_feature_l1_grows_with_the_difference_and_reaches_the_output(
+    feature_net: RandomFeatureNet,
+) -> None:
+    image = make_image(32, 32)
+    assert losses.random_feature_l1(feature_net, image, image).item() == 0.0
+    blurred = F.avg_pool2d(image, 3, stride=1, padding=1, count_include_pad=False)
+    output = blurred.clone().requires_grad_(True)
+    near = losses.random_feature_l1(feature_net, output, image)
+    far = losses.random_feature_l1(feature_net, image.flip(-1), image)
+    assert 0 < near < far
+    near.backward()
+    assert output.grad is not None and output.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="equal sizes"):
+        losses.random_feature_l1(feature_net, image, make_image(32, 48))

@@ -17,6 +17,7 @@ from daguerre.nets import (
     PatchDiscriminator,
     ResnetGenerator,
     UNet,
+    UNetDiscriminator,
     build_network,
 )
 from daguerre.nets.blocks import ResizeConv, crop_padding, make_norm, pad_to_multiple
@@ -94,6 +95,7 @@ def all_networks() -> list[nn.Module]:
         *small_generators(),
         PatchDiscriminator(3, base_channels=8, n_layers=2, spectral_norm=True),
         MultiScaleDiscriminator(1, num_scales=2, base_channels=8, n_layers=2, norm="none"),
+        UNetDiscriminator(3, base_channels=4, depth=2),
     ]
 
 
@@ -176,6 +178,7 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
         out_channels=1,
         detail_sigma=2.0,
     ),
+    "unet_judge": dict(in_channels=1, base_channels=4, depth=2, spectral_norm=False),
     "adain": dict(in_channels=1, widths=[4, 8]),
     "adain-learned": dict(in_channels=1, widths=[4, 8]),
 }
@@ -311,6 +314,28 @@ def test_multiscale_outputs_per_scale() -> None:
     assert all(torch.equal(f[-1], t) for f, t in zip(feats, logits, strict=True))
     # separate weights per scale
     assert not torch.equal(disc.scales[0].blocks[0][0].weight, disc.scales[1].blocks[0][0].weight)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (17, 33), (64, 48)])
+def test_unet_discriminator_scores_every_pixel(size: tuple[int, int]) -> None:
+    disc = UNetDiscriminator(3, base_channels=4, depth=3).eval()
+    x = torch.rand(2, 3, *size)
+    feats = disc.features(x)
+    assert feats[-1].shape == (2, 1, *size)
+    assert [f.shape[1] for f in feats[:4]] == [32, 16, 8, 4]  # coarse to fine
+    assert torch.allclose(disc(x), feats[-1])
+
+
+def test_unet_discriminator_halves_without_aliasing() -> None:
+    """A pixel-period checkerboard, which a bare stride-2 convolution sees as a flat image of
+    either colour, is blurred to its mean before the stride: the halving sees flat grey."""
+    down = UNetDiscriminator(1, base_channels=4, depth=1, spectral_norm=False).downs[0]
+    checker = ((torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2).float()
+    checker = checker[None, None].expand(1, 4, 32, 32)
+    grey = torch.full_like(checker, 0.5)
+    assert torch.allclose(down(checker), down(grey), atol=1e-6)
+    strided = down.conv(checker)
+    assert not torch.allclose(strided, down.conv(grey), atol=1e-3)  # without the blur it would
 
 
 def test_spectral_norm_only_when_asked() -> None:

@@ -330,3 +330,13 @@ def content_loss(
     feats_a = net.features(a)
     feats_b = net.features(b)
     return torch.stack([(feats_a[i] - feats_b[i]).square().mean() for i in stages]).sum()
+
+
+def random_feature_l1(net: RandomFeatureNet, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """L1 between the random features of ``a`` and ``b``, averaged over every stage: a
+    perceptual loss with no pretrained network (``b``'s features are detached)."""
+    if a.shape[-2:] != b.shape[-2:]:
+        raise ValueError(f"needs equal sizes, got {a.shape[-2:]} and {b.shape[-2:]}")
+    with torch.no_grad():
+        feats_b = net.features(b)
+    return torch.stack([l1(fa, fb) for fa, fb in zip(net.features(a), feats_b, strict=True)]).mean()

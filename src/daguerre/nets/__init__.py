@@ -14,7 +14,11 @@ from typing import Any
 from torch import nn
 
 from daguerre.nets.arbitrary import AdaINNet, LearnedAdaINNet
-from daguerre.nets.discriminators import MultiScaleDiscriminator, PatchDiscriminator
+from daguerre.nets.discriminators import (
+    MultiScaleDiscriminator,
+    PatchDiscriminator,
+    UNetDiscriminator,
+)
 from daguerre.nets.landmarks import LandmarkNet
 from daguerre.nets.resnet import ResnetGenerator
 from daguerre.nets.tone import TonedUNet, ToneNet
@@ -27,6 +31,7 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "resnet": ResnetGenerator,
     "patch": PatchDiscriminator,
     "multiscale": MultiScaleDiscriminator,
+    "unet_judge": UNetDiscriminator,
     "transformer": TransformerNet,
     "tone": ToneNet,
     "toned_unet": TonedUNet,
@@ -75,6 +80,7 @@ __all__ = [
     "TonedUNet",
     "TransformerNet",
     "UNet",
+    "UNetDiscriminator",
     "build_network",
     "count_parameters",
     "format_count",

@@ -1,4 +1,4 @@
-"""PatchGAN discriminators: single scale and multi-scale (pix2pixHD style)."""
+"""Discriminators: PatchGAN single and multi-scale (pix2pixHD style), and a per-pixel U-Net."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as apply_spectral_norm
 
-from daguerre.nets.blocks import ConvNormAct, init_weights, pad_to_multiple
+from daguerre.nets.blocks import ConvNormAct, crop_padding, init_weights, pad_to_multiple
 from daguerre.nets.spec import records_spec
 
 
@@ -105,3 +105,83 @@ class MultiScaleDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         return [scale_feats[-1] for scale_feats in self.features(x)]
+
+
+class _BlurDown(nn.Module):
+    """Anti-aliased halving: a fixed binomial [1, 2, 1]² low-pass, then a strided 3×3 conv."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        taps = torch.tensor([1.0, 2.0, 1.0])
+        kernel = (taps[:, None] * taps[None, :]) / 16.0
+        self.register_buffer("kernel", kernel.expand(in_channels, 1, 3, 3).clone())
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, stride=2, padding=1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel, groups=x.shape[1])
+        return F.leaky_relu(self.conv(x), 0.2)
+
+
+@records_spec("unet_judge")
+class UNetDiscriminator(nn.Module):
+    """A U-Net discriminator that scores every pixel (Schönfeld et al. 2020; Real-ESRGAN's).
+
+    ``depth`` anti-aliased halvings (:class:`_BlurDown`: blur before the stride, so the
+    gradients it sends the generator carry no grid of the stride's period) widen from
+    ``base_channels``; bilinear doublings with skip connections bring the features back to
+    full size, and two 3×3 convolutions end in one logit per pixel. Spectral norm wraps every
+    convolution but the first when ``spectral_norm``. Sides must be multiples of
+    ``2**depth``; others are padded up to one.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        base_channels: int = 64,
+        depth: int = 3,
+        spectral_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        if depth < 1:
+            raise ValueError(f"depth must be at least 1, got {depth}")
+        self.multiple = 2**depth
+        widths = [base_channels * 2**i for i in range(depth + 1)]
+        self.stem = nn.Conv2d(in_channels, base_channels, 3, padding=1)
+        self.downs = nn.ModuleList(_BlurDown(widths[i], widths[i + 1]) for i in range(depth))
+        self.ups = nn.ModuleList(
+            nn.Conv2d(widths[i + 1], widths[i], 3, padding=1, bias=False)
+            for i in reversed(range(depth))
+        )
+        self.head = nn.ModuleList(
+            [
+                nn.Conv2d(base_channels, base_channels, 3, padding=1, bias=False),
+                nn.Conv2d(base_channels, base_channels, 3, padding=1, bias=False),
+                nn.Conv2d(base_channels, 1, 3, padding=1),
+            ]
+        )
+        init_weights(self, "kaiming")
+        if spectral_norm:
+            for module in self.modules():
+                if isinstance(module, nn.Conv2d) and module is not self.stem:
+                    apply_spectral_norm(module)
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Activations of every level, coarse to fine; the last entry is the logit map."""
+        x, pads = pad_to_multiple(x, self.multiple)
+        skips = [F.leaky_relu(self.stem(x), 0.2)]
+        for down in self.downs:
+            skips.append(down(skips[-1]))
+        x = skips.pop()
+        feats = [x]
+        for up in self.ups:
+            x = F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+            x = F.leaky_relu(up(x), 0.2) + skips.pop()
+            feats.append(x)
+        for conv in self.head[:-1]:
+            x = F.leaky_relu(conv(x), 0.2)
+            feats.append(x)
+        feats.append(crop_padding(self.head[-1](x), pads))
+        return feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.features(x)[-1]

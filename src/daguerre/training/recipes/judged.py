@@ -2,11 +2,12 @@
 to its clean target, judged (when the loss asks for it) by an unconditional discriminator.
 
 Generator loss, each term weighted by ``model.weights``: ``l1`` against the target; ``fm``,
-pix2pixHD feature matching on the discriminator's activations; ``adv``, its adversarial loss;
-and, when a subclass allows them (:attr:`JudgedRestoration.terms`) and their weights are not 0,
-``fft`` (a spectral L1, against blur) and ``ssim`` (1 − SSIM). With ``adv`` and ``fm`` both 0
-no discriminator is built: the same recipe trains a fidelity model (L1 only, the highest PSNR,
-the fastest steps) and, started from it (``train.init``), a GAN model.
+pix2pixHD feature matching on the discriminator's activations; ``adv``, its adversarial loss; and,
+when a subclass allows them (:attr:`JudgedRestoration.terms`) and their weights are not 0, ``fft``
+(a spectral L1, against blur), ``ssim`` (1 − SSIM) and ``percep`` (L1 between the features of a
+fixed random network, :func:`daguerre.losses.random_feature_l1`). With ``adv`` and ``fm`` both 0 no
+discriminator is built: the same recipe trains a fidelity model (L1 only, the highest PSNR, the
+fastest steps) and, started from it (``train.init``), a GAN model.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class JudgedRestoration(Recipe):
             raise ConfigError(f"model.weights must be >= 0, got {self.weights}")
         self.adversarial = losses.AdversarialLoss(self.model["gan_mode"])
         self.judged = self.weights.get("adv", 0.0) > 0 or self.weights.get("fm", 0.0) > 0
+        self.random_features = losses.RandomFeatureNet() if self.weights.get("percep") else None
 
     def generator_args(self) -> dict[str, Any]:
         """Constructor arguments the config does not give the generator (its channels...)."""
@@ -68,7 +70,8 @@ class JudgedRestoration(Recipe):
 
     def _g_terms(self, target: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """The generator's weighted terms by log name (``g_l1``, then ``g_fm`` and ``g_adv``
-        when judged, then ``g_fft`` / ``g_ssim`` when weighted), the discriminator frozen."""
+        when judged, then ``g_fft`` / ``g_ssim`` / ``g_percep`` when weighted), the
+        discriminator frozen."""
         w = self.weights
         terms = {"g_l1": w.get("l1", 0.0) * losses.l1(fake, target)}
         if self.judged:
@@ -85,4 +88,7 @@ class JudgedRestoration(Recipe):
             terms["g_fft"] = w["fft"] * losses.fft_loss(fake, target)
         if w.get("ssim"):
             terms["g_ssim"] = w["ssim"] * losses.ssim_loss(fake, target)
+        if self.random_features is not None:
+            net = self.random_features.to(fake.device)
+            terms["g_percep"] = w["percep"] * losses.random_feature_l1(net, fake, target)
         return terms

@@ -7,9 +7,10 @@ rounds of blur, resampling, noise and JPEG in random order around the shrink, sc
 (``compact_sr`` by default) is built with ``scale = data.factor``.
 
 Loss of the generator: :class:`~daguerre.training.recipes.judged.JudgedRestoration`'s ``l1``,
-``fm`` and ``adv``, the unconditional PatchGAN judging the high-resolution image alone (real
-crops against upscaled ones). With ``adv`` and ``fm`` both 0 no discriminator is built: the same
-recipe trains a fidelity model (L1 only, the highest PSNR) and a GAN model (sharper).
+``fm``, ``adv`` and ``percep``, the unconditional discriminator (a PatchGAN, or the per-pixel
+``unet_judge``) judging the high-resolution image alone (real crops against upscaled ones). With
+``adv`` and ``fm`` both 0 no discriminator is built: the same recipe trains a fidelity model (L1
+only, the highest PSNR) and a GAN model (sharper).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from daguerre.training.recipes.judged import JudgedRestoration
 class Upscale(JudgedRestoration):
     data_kind = "upscale"
     task = "upscale"
+    terms = ("l1", "fm", "adv", "percep")
     defaults: ClassVar[dict[str, Any]] = {
         "data": {"factor": 4, "degradation": "real", "clean_p": 0.1, "strength": 1.0},
         "model": {
@@ -40,7 +42,7 @@ class Upscale(JudgedRestoration):
                 "spectral_norm": True,
             },
             "gan_mode": "hinge",
-            "weights": {"l1": 1.0, "fm": 1.0, "adv": 0.1},
+            "weights": {"l1": 1.0, "fm": 1.0, "adv": 0.1, "percep": 0.0},
         },
     }
 
