@@ -307,6 +307,23 @@ def test_content_loss(feature_net: RandomFeatureNet) -> None:
         losses.content_loss(feature_net, image, make_image(32, 48))
 
 
+def test_periodic_loss_finds_the_pattern_of_a_pixel_shuffle() -> None:
+    torch.manual_seed(0)
+    target = torch.rand(2, 3, 64, 64)
+    grid = torch.zeros(1, 1, 64, 64)
+    grid[..., ::4, ::4] = 0.08  # one sub-pixel filter of a ×4 shuffle drifted
+    # differences of the same energy (root mean square 0.02) without the pattern
+    noise = 0.02 * torch.randn(2, 3, 64, 64)
+    smooth = F.avg_pool2d(torch.randn(2, 3, 64, 64), 7, stride=1, padding=3)
+    smooth *= 0.02 / smooth.square().mean().sqrt()
+    assert losses.periodic_loss(target, target, 4).item() == 0.0
+    printed = losses.periodic_loss(target + grid, target, 4)
+    assert printed > 3 * losses.periodic_loss(target + noise, target, 4)
+    assert printed > 5 * losses.periodic_loss(target + smooth, target, 4)
+    with pytest.raises(ValueError, match="multiples of 32"):
+        losses.periodic_loss(target[..., :48], target[..., :48], 4)
+
+
 def test_random_feature_l1_grows_with_the_difference_and_reaches_the_output(
     feature_net: RandomFeatureNet,
 ) -> None:

@@ -188,10 +188,14 @@ def test_tiny_gan_upscaler_trains_its_discriminator(tmp_path: Path) -> None:
     run = train(tiny_config(photos, {}, 2), run_dir=tmp_path / "run", device="cpu")
     log = (run / "train.log").read_text()
     assert " g_adv " in log and " g_fm " in log and " d " in log
-    config = tiny_config(photos, {"l1": 1.0, "fm": 0.0, "adv": 0.1, "percep": 1.0}, 2)
+    weights = {"l1": 1.0, "fm": 0.0, "adv": 0.1, "percep": 1.0, "grid": 1.0}
+    config = tiny_config(photos, weights, 2)
     config["model"]["discriminator"] = {"type": "unet_judge", "base_channels": 4, "depth": 2}
     log = (train(config, run_dir=tmp_path / "unet", device="cpu") / "train.log").read_text()
-    assert " g_percep " in log and " g_adv " in log
+    assert " g_percep " in log and " g_grid " in log and " g_adv " in log
+    config["data"]["crop"] = 24  # a multiple of the factor, not of the grid term's blocks
+    with pytest.raises(ConfigError, match=r"weights\.grid"):
+        train(config, run_dir=tmp_path / "no-grid", device="cpu")
     config = tiny_config(photos, {}, 2)
     config["data"]["crop"] = 33
     with pytest.raises(ConfigError, match=r"multiple of data\.factor"):

@@ -340,3 +340,23 @@ def random_feature_l1(net: RandomFeatureNet, a: torch.Tensor, b: torch.Tensor) -
     with torch.no_grad():
         feats_b = net.features(b)
     return torch.stack([l1(fa, fb) for fa, fb in zip(net.features(a), feats_b, strict=True)]).mean()
+
+
+def periodic_loss(a: torch.Tensor, b: torch.Tensor, period: int, block: int = 8) -> torch.Tensor:
+    """How much of ``a - b`` repeats with ``period`` pixels: the pattern an upscaler's pixel
+    shuffle prints when each of its ``period²`` sub-pixel filters drifts its own way.
+
+    The difference is split into its ``period²`` phases (every ``period``-th pixel from each
+    offset); in blocks of ``block`` × ``block`` phase samples (``block · period`` pixels) each
+    phase's mean is compared with the mean of all phases, by L1. A difference without a
+    period-``period`` pattern costs little, so edges and texture are left to the other terms.
+    Sides must be multiples of ``period · block``.
+    """
+    diff = a - b
+    height, width = diff.shape[-2:]
+    if height % (period * block) or width % (period * block):
+        raise ValueError(f"sides {height}×{width} must be multiples of {period * block}")
+    phases = F.pixel_unshuffle(diff, period)  # N × C·period² × H/period × W/period
+    phases = phases.unflatten(1, (diff.shape[1], period * period))
+    means = F.avg_pool3d(phases, (1, block, block))
+    return (means - means.mean(dim=2, keepdim=True)).abs().mean()

@@ -7,10 +7,11 @@ rounds of blur, resampling, noise and JPEG in random order around the shrink, sc
 (``compact_sr`` by default) is built with ``scale = data.factor``.
 
 Loss of the generator: :class:`~daguerre.training.recipes.judged.JudgedRestoration`'s ``l1``,
-``fm``, ``adv`` and ``percep``, the unconditional discriminator (a PatchGAN, or the per-pixel
-``unet_judge``) judging the high-resolution image alone (real crops against upscaled ones). With
-``adv`` and ``fm`` both 0 no discriminator is built: the same recipe trains a fidelity model (L1
-only, the highest PSNR) and a GAN model (sharper).
+``fm``, ``adv`` and ``percep``, and its own ``grid`` (:func:`daguerre.losses.periodic_loss`), the
+unconditional discriminator (a PatchGAN, or the per-pixel ``unet_judge``) judging the high-
+resolution image alone (real crops against upscaled ones). With ``adv`` and ``fm`` both 0 no
+discriminator is built: the same recipe trains a fidelity model (L1 only, the highest PSNR) and a
+GAN model (sharper).
 """
 
 from __future__ import annotations
@@ -21,15 +22,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from daguerre import losses
 from daguerre.training.config import ConfigError
 from daguerre.training.recipes.base import Batch
 from daguerre.training.recipes.judged import JudgedRestoration
+
+GRID_BLOCK = 8  # phase samples a side of the blocks the ``grid`` term compares phases in
 
 
 class Upscale(JudgedRestoration):
     data_kind = "upscale"
     task = "upscale"
-    terms = ("l1", "fm", "adv", "percep")
+    terms = ("l1", "fm", "adv", "percep", "grid")
     defaults: ClassVar[dict[str, Any]] = {
         "data": {"factor": 4, "degradation": "real", "clean_p": 0.1, "strength": 1.0},
         "model": {
@@ -42,7 +46,7 @@ class Upscale(JudgedRestoration):
                 "spectral_norm": True,
             },
             "gan_mode": "hinge",
-            "weights": {"l1": 1.0, "fm": 1.0, "adv": 0.1, "percep": 0.0},
+            "weights": {"l1": 1.0, "fm": 1.0, "adv": 0.1, "percep": 0.0, "grid": 0.0},
         },
     }
 
@@ -55,6 +59,10 @@ class Upscale(JudgedRestoration):
         for key in ("crop", "val_crop"):
             if data[key] % self.factor:
                 raise ConfigError(f"data.{key} ({data[key]}) must be a multiple of data.factor")
+        if self.weights.get("grid") and data["crop"] % (self.factor * GRID_BLOCK):
+            raise ConfigError(
+                f"model.weights.grid needs data.crop a multiple of {self.factor * GRID_BLOCK}"
+            )
         if data["degradation"] not in ("real", "bicubic"):
             raise ConfigError(
                 f"data.degradation must be real or bicubic, not {data['degradation']}"
@@ -66,6 +74,15 @@ class Upscale(JudgedRestoration):
 
     def generator_args(self) -> dict[str, Any]:
         return {**super().generator_args(), "scale": self.factor}
+
+    def _g_terms(self, target: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The shared terms, and ``g_grid`` when weighted: the pattern of the pixel shuffle's
+        period that adversarial gradients print (:func:`daguerre.losses.periodic_loss`)."""
+        terms = super()._g_terms(target, fake)
+        if self.weights.get("grid"):
+            grid = losses.periodic_loss(fake, target, self.factor, GRID_BLOCK)
+            terms["g_grid"] = self.weights["grid"] * grid
+        return terms
 
     def evaluate(self, generator: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
         source = batch["input"]
