@@ -324,6 +324,18 @@ def test_periodic_loss_finds_the_pattern_of_a_pixel_shuffle() -> None:
         losses.periodic_loss(target[..., :48], target[..., :48], 4)
 
 
+def test_artifact_map_points_at_noisy_residuals_not_smooth_ones() -> None:
+    torch.manual_seed(0)
+    target = torch.rand(1, 3, 32, 64)
+    output = target.clone()
+    output[..., :32] += 0.1 * torch.randn(1, 3, 32, 32)  # invented texture on the left
+    output[..., 32:] += 0.1  # a smooth offset on the right: L1's business, not an artefact
+    where = losses.artifact_map(output, target)
+    assert where.shape == (1, 1, 32, 64) and not where.requires_grad
+    assert abs(where.mean().item() - 1.0) < 1e-4
+    assert where[..., 4:28, 4:28].mean() > 20 * where[..., 4:28, 36:60].mean()
+
+
 def test_random_feature_l1_grows_with_the_difference_and_reaches_the_output(
     feature_net: RandomFeatureNet,
 ) -> None:

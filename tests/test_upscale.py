@@ -196,6 +196,12 @@ def test_tiny_gan_upscaler_trains_its_discriminator(tmp_path: Path) -> None:
     config["data"]["crop"] = 24  # a multiple of the factor, not of the grid term's blocks
     with pytest.raises(ConfigError, match=r"weights\.grid"):
         train(config, run_dir=tmp_path / "no-grid", device="cpu")
+    config = tiny_config(photos, {"l1": 1.0, "adv": 0.1, "artifacts": 1.0}, 2)
+    with pytest.raises(ConfigError, match=r"train\.init"):
+        train(config, run_dir=tmp_path / "no-reference", device="cpu")
+    config["train"]["init"] = str(next((run / "export").glob("*.safetensors")))
+    log = (train(config, run_dir=tmp_path / "ldl", device="cpu") / "train.log").read_text()
+    assert " g_artifacts " in log
     config = tiny_config(photos, {}, 2)
     config["data"]["crop"] = 33
     with pytest.raises(ConfigError, match=r"multiple of data\.factor"):

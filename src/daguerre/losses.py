@@ -360,3 +360,17 @@ def periodic_loss(a: torch.Tensor, b: torch.Tensor, period: int, block: int = 8)
     phases = phases.unflatten(1, (diff.shape[1], period * period))
     means = F.avg_pool3d(phases, (1, block, block))
     return (means - means.mean(dim=2, keepdim=True)).abs().mean()
+
+
+def artifact_map(output: torch.Tensor, target: torch.Tensor, window: int = 7) -> torch.Tensor:
+    """Where ``output`` is likely to hold invented artefacts rather than detail (after Liang et
+    al. 2022, "Details or Artifacts"): the local variance of the residual in ``window``²
+    pixels, normalised to a mean of 1 per image (so a weight on it reads like an L1 weight).
+    Detached."""
+    with torch.no_grad():
+        residual = (output - target).abs().mean(dim=1, keepdim=True)
+        pad = window // 2
+        padded = F.pad(residual, (pad, pad, pad, pad), mode="reflect")
+        mean = F.avg_pool2d(padded, window, stride=1)
+        local = (F.avg_pool2d(padded.square(), window, stride=1) - mean.square()).clamp_min(0)
+        return local / local.mean(dim=(1, 2, 3), keepdim=True).clamp_min(1e-12)

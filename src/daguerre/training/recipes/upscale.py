@@ -16,15 +16,16 @@ GAN model (sharper).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from daguerre import losses
+from daguerre import hub, losses
 from daguerre.training.config import ConfigError
-from daguerre.training.recipes.base import Batch
+from daguerre.training.recipes.base import Batch, Optimize
 from daguerre.training.recipes.judged import JudgedRestoration
 
 GRID_BLOCK = 8  # phase samples a side of the blocks the ``grid`` term compares phases in
@@ -33,7 +34,7 @@ GRID_BLOCK = 8  # phase samples a side of the blocks the ``grid`` term compares 
 class Upscale(JudgedRestoration):
     data_kind = "upscale"
     task = "upscale"
-    terms = ("l1", "fm", "adv", "percep", "grid")
+    terms = ("l1", "fm", "adv", "percep", "grid", "artifacts")
     defaults: ClassVar[dict[str, Any]] = {
         "data": {"factor": 4, "degradation": "real", "clean_p": 0.1, "strength": 1.0},
         "model": {
@@ -46,7 +47,14 @@ class Upscale(JudgedRestoration):
                 "spectral_norm": True,
             },
             "gan_mode": "hinge",
-            "weights": {"l1": 1.0, "fm": 1.0, "adv": 0.1, "percep": 0.0, "grid": 0.0},
+            "weights": {
+                "l1": 1.0,
+                "fm": 1.0,
+                "adv": 0.1,
+                "percep": 0.0,
+                "grid": 0.0,
+                "artifacts": 0.0,
+            },
         },
     }
 
@@ -75,13 +83,37 @@ class Upscale(JudgedRestoration):
     def generator_args(self) -> dict[str, Any]:
         return {**super().generator_args(), "scale": self.factor}
 
+    def attach(
+        self, nets: Mapping[str, nn.Module], raw: Mapping[str, nn.Module], device: torch.device
+    ) -> None:
+        super().attach(nets, raw, device)
+        self.reference: nn.Module | None = None
+        if self.weights.get("artifacts"):
+            if not self.config["train"]["init"]:
+                raise ConfigError("model.weights.artifacts needs train.init (the reference model)")
+            self.reference, _ = hub.load(self.config["train"]["init"], device=device)
+            self.reference.requires_grad_(False)
+
+    def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
+        self._source = batch["input"]  # what the reference model enlarges for ``artifacts``
+        return super().train_step(batch, optimize)
+
     def _g_terms(self, target: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The shared terms, and ``g_grid`` when weighted: the pattern of the pixel shuffle's
-        period that adversarial gradients print (:func:`daguerre.losses.periodic_loss`)."""
+        """The shared terms; ``g_grid`` when weighted, the pattern of the pixel shuffle's period
+        that adversarial gradients print (:func:`daguerre.losses.periodic_loss`); and
+        ``g_artifacts``, L1 to the reference model's output (``train.init``, the fidelity model)
+        weighted by :func:`daguerre.losses.artifact_map`: where the residual is locally noisy,
+        invented texture is pulled back to the plain enlargement."""
         terms = super()._g_terms(target, fake)
         if self.weights.get("grid"):
             grid = losses.periodic_loss(fake, target, self.factor, GRID_BLOCK)
             terms["g_grid"] = self.weights["grid"] * grid
+        if self.reference is not None:
+            with torch.no_grad():
+                plain = self.reference(self._source)
+            where = losses.artifact_map(fake, target)
+            pulled = losses.l1(where * fake, where * plain)
+            terms["g_artifacts"] = self.weights["artifacts"] * pulled
         return terms
 
     def evaluate(self, generator: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
