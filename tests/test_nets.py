@@ -178,7 +178,7 @@ NON_DEFAULT: dict[str, dict[str, Any]] = {
         out_channels=1,
         detail_sigma=2.0,
     ),
-    "unet_judge": dict(in_channels=1, base_channels=4, depth=2, spectral_norm=False),
+    "unet_judge": dict(in_channels=1, base_channels=4, depth=2, spectral_norm=False, unshuffle=2),
     "adain": dict(in_channels=1, widths=[4, 8]),
     "adain-learned": dict(in_channels=1, widths=[4, 8]),
 }
@@ -324,6 +324,9 @@ def test_unet_discriminator_scores_every_pixel(size: tuple[int, int]) -> None:
     assert feats[-1].shape == (2, 1, *size)
     assert [f.shape[1] for f in feats[:4]] == [32, 16, 8, 4]  # coarse to fine
     assert torch.allclose(disc(x), feats[-1])
+    phased = UNetDiscriminator(3, base_channels=4, depth=2, unshuffle=4).eval()
+    assert phased(x).shape == (2, 1, *size)
+    assert phased.stem.in_channels == 3 * 16  # the 16 pixel phases side by side
 
 
 def test_unet_discriminator_halves_without_aliasing() -> None:

@@ -130,8 +130,12 @@ class UNetDiscriminator(nn.Module):
     gradients it sends the generator carry no grid of the stride's period) widen from
     ``base_channels``; bilinear doublings with skip connections bring the features back to
     full size, and two 3×3 convolutions end in one logit per pixel. Spectral norm wraps every
-    convolution but the first when ``spectral_norm``. Sides must be multiples of
-    ``2**depth``; others are padded up to one.
+    convolution but the first when ``spectral_norm``. With ``unshuffle`` > 1 the picture is
+    first cut into its ``unshuffle``² pixel phases (space to depth), so the very first
+    convolution compares neighbouring sub-pixels — where an upscaler's pixel shuffle prints its
+    pattern — and the network runs at 1/``unshuffle`` of the size; its logits are then
+    repeated back to every pixel. Sides that are not multiples of ``unshuffle · 2**depth`` are
+    padded up to one.
     """
 
     def __init__(
@@ -140,13 +144,15 @@ class UNetDiscriminator(nn.Module):
         base_channels: int = 64,
         depth: int = 3,
         spectral_norm: bool = True,
+        unshuffle: int = 1,
     ) -> None:
         super().__init__()
-        if depth < 1:
-            raise ValueError(f"depth must be at least 1, got {depth}")
-        self.multiple = 2**depth
+        if depth < 1 or unshuffle < 1:
+            raise ValueError(f"need depth >= 1 and unshuffle >= 1, got {depth} and {unshuffle}")
+        self.unshuffle = unshuffle
+        self.multiple = unshuffle * 2**depth
         widths = [base_channels * 2**i for i in range(depth + 1)]
-        self.stem = nn.Conv2d(in_channels, base_channels, 3, padding=1)
+        self.stem = nn.Conv2d(in_channels * unshuffle**2, base_channels, 3, padding=1)
         self.downs = nn.ModuleList(_BlurDown(widths[i], widths[i + 1]) for i in range(depth))
         self.ups = nn.ModuleList(
             nn.Conv2d(widths[i + 1], widths[i], 3, padding=1, bias=False)
@@ -168,6 +174,8 @@ class UNetDiscriminator(nn.Module):
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Activations of every level, coarse to fine; the last entry is the logit map."""
         x, pads = pad_to_multiple(x, self.multiple)
+        if self.unshuffle > 1:
+            x = F.pixel_unshuffle(x, self.unshuffle)
         skips = [F.leaky_relu(self.stem(x), 0.2)]
         for down in self.downs:
             skips.append(down(skips[-1]))
@@ -180,7 +188,10 @@ class UNetDiscriminator(nn.Module):
         for conv in self.head[:-1]:
             x = F.leaky_relu(conv(x), 0.2)
             feats.append(x)
-        feats.append(crop_padding(self.head[-1](x), pads))
+        logits = self.head[-1](x)
+        if self.unshuffle > 1:
+            logits = F.interpolate(logits, scale_factor=self.unshuffle, mode="nearest")
+        feats.append(crop_padding(logits, pads))
         return feats
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
