@@ -1303,9 +1303,8 @@ def upscale(
     sharpness: Annotated[
         float,
         typer.Option(
-            help="0: the fidelity model (closest to the photo; the bundled one), 1: a GAN model "
-            "(sharper texture; trained with configs/upscale-x*.yaml, given with --weights); "
-            "between: a blend of the two."
+            help="0: the fidelity model (closest to the photo), 1: the GAN model (draws "
+            "texture: foliage, fur, hair); between: a blend of the two."
         ),
     ] = 0.0,
     method: Annotated[

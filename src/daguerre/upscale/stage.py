@@ -16,8 +16,8 @@ def upscale_stage(image: np.ndarray, ctx: Context) -> np.ndarray:
     """``image`` enlarged ``ctx.options.scale``× into a new float32 array (the working array's
     successor: the pipeline's monochrome and clipping steps then run on it)."""
     options = ctx.options
-    # the fidelity model: the bundled one (the GAN model of the recipe waits for a GPU run);
-    # ``daguerre upscale --sharpness`` blends in a GAN model where one is installed
+    # the fidelity model: restoration's result is enlarged as faithfully as it can be;
+    # ``daguerre upscale --sharpness`` blends in the GAN model
     name = model_names(options.scale)[0]
     if name not in ctx.models:
         ctx.models[name] = load_upscaler(
