@@ -7,8 +7,8 @@ rounds of blur, resampling, noise and JPEG in random order around the shrink, sc
 (``compact_sr`` by default) is built with ``scale = data.factor``.
 
 Loss of the generator: :class:`~daguerre.training.recipes.judged.JudgedRestoration`'s ``l1``,
-``fm``, ``adv`` and ``percep``, and its own ``grid`` (:func:`daguerre.losses.periodic_loss`), the
-unconditional discriminator (a PatchGAN, or the per-pixel ``unet_judge``) judging the high-
+``fm``, ``adv`` and ``percep``, and its own ``grid`` and ``artifacts`` (against invented patterns),
+the unconditional discriminator (a PatchGAN, or the per-pixel ``unet_judge``) judging the high-
 resolution image alone (real crops against upscaled ones). With ``adv`` and ``fm`` both 0 no
 discriminator is built: the same recipe trains a fidelity model (L1 only, the highest PSNR) and a
 GAN model (sharper).
@@ -101,8 +101,8 @@ class Upscale(JudgedRestoration):
     def _g_terms(self, target: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """The shared terms; ``g_grid`` when weighted, the pattern of the pixel shuffle's period
         that adversarial gradients print (:func:`daguerre.losses.periodic_loss`); and
-        ``g_artifacts``, L1 to the reference model's output (``train.init``, the fidelity model)
-        weighted by :func:`daguerre.losses.artifact_map`: where the residual is locally noisy,
+        ``g_artifacts``, L1 to the reference model's output (``train.init``, the model the run
+        started from) weighted by :func:`daguerre.losses.artifact_map`: where the residual is locally noisy,
         invented texture is pulled back to the plain enlargement."""
         terms = super()._g_terms(target, fake)
         if self.weights.get("grid"):
