@@ -102,8 +102,8 @@ class Upscale(JudgedRestoration):
         """The shared terms; ``g_grid`` when weighted, the pattern of the pixel shuffle's period
         that adversarial gradients print (:func:`daguerre.losses.periodic_loss`); and
         ``g_artifacts``, L1 to the reference model's output (``train.init``, the model the run
-        started from) weighted by :func:`daguerre.losses.artifact_map`: where the residual is locally noisy,
-        invented texture is pulled back to the plain enlargement."""
+        started from) weighted by :func:`daguerre.losses.artifact_map`: where the residual is
+        locally noisy, invented texture is pulled back to the reference's enlargement."""
         terms = super()._g_terms(target, fake)
         if self.weights.get("grid"):
             grid = losses.periodic_loss(fake, target, self.factor, GRID_BLOCK)
