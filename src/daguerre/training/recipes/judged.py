@@ -59,7 +59,7 @@ class JudgedRestoration(Recipe):
             d_loss = self._d_loss(batch["target"], fake)
             optimize("d", d_loss)
             logged["d"] = d_loss
-        terms = self._g_terms(batch["target"], fake)
+        terms = self._g_terms(batch, fake)
         optimize("g", torch.stack([t.float() for t in terms.values()]).sum())
         return {**logged, **terms}
 
@@ -68,10 +68,11 @@ class JudgedRestoration(Recipe):
         d = self.nets["d"]
         return 0.5 * self.adversarial.discriminator(d(target), d(fake.detach()))
 
-    def _g_terms(self, target: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _g_terms(self, batch: Batch, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """The generator's weighted terms by log name (``g_l1``, then ``g_fm`` and ``g_adv``
         when judged, then ``g_fft`` / ``g_ssim`` / ``g_percep`` when weighted), the
         discriminator frozen."""
+        target = batch["target"]
         w = self.weights
         terms = {"g_l1": w.get("l1", 0.0) * losses.l1(fake, target)}
         if self.judged:

@@ -25,7 +25,7 @@ from torch import nn
 
 from daguerre import hub, losses
 from daguerre.training.config import ConfigError
-from daguerre.training.recipes.base import Batch, Optimize
+from daguerre.training.recipes.base import Batch
 from daguerre.training.recipes.judged import JudgedRestoration
 
 GRID_BLOCK = 8  # phase samples a side of the blocks the ``grid`` term compares phases in
@@ -94,23 +94,20 @@ class Upscale(JudgedRestoration):
             self.reference, _ = hub.load(self.config["train"]["init"], device=device)
             self.reference.requires_grad_(False)
 
-    def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
-        self._source = batch["input"]  # what the reference model enlarges for ``artifacts``
-        return super().train_step(batch, optimize)
-
-    def _g_terms(self, target: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _g_terms(self, batch: Batch, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """The shared terms; ``g_grid`` when weighted, the pattern of the pixel shuffle's period
         that adversarial gradients print (:func:`daguerre.losses.periodic_loss`); and
         ``g_artifacts``, L1 to the reference model's output (``train.init``, the model the run
         started from) weighted by :func:`daguerre.losses.artifact_map`: where the residual is
         locally noisy, invented texture is pulled back to the reference's enlargement."""
-        terms = super()._g_terms(target, fake)
+        terms = super()._g_terms(batch, fake)
+        target = batch["target"]
         if self.weights.get("grid"):
             grid = losses.periodic_loss(fake, target, self.factor, GRID_BLOCK)
             terms["g_grid"] = self.weights["grid"] * grid
         if self.reference is not None:
             with torch.no_grad():
-                plain = self.reference(self._source)
+                plain = self.reference(batch["input"])
             where = losses.artifact_map(fake, target)
             pulled = losses.l1(where * fake, where * plain)
             terms["g_artifacts"] = self.weights["artifacts"] * pulled
