@@ -1,13 +1,13 @@
 """Does a ×4 upscaler print a regular pattern? The share of its change in a few frequencies.
 
 A GAN upscaler that learns texture can instead learn a pattern at a fixed period (the pixel
-shuffle's 4 px, or near the Nyquist frequency) that no photo has. For every model given, the
-central 256² of the photos are shrunk ×4 (antialiased bicubic) and enlarged back; the model's
-output less the bundled fidelity model's output is Fourier-transformed, and the script prints
-the share of that difference's energy in its 8 strongest frequencies (a regular pattern puts it
-there; texture spreads it) with the periods (vertical × horizontal, in pixels) of the strongest
-four: a period of 2 or 4 px in a direction is the pixel grid's, whatever the share (a pattern
-whose phase drifts spreads over neighbouring frequencies). And the PSNR against the truth.
+shuffle's 4 px, or near the Nyquist frequency) that no photo has. For every model given, the central
+256² of the photos are shrunk ×4 as `daguerre eval upscale --degrade clean` does and enlarged back;
+the model's output less the bundled fidelity model's output is Fourier-transformed, and the script
+prints the share of that difference's energy in its 8 strongest frequencies (a regular pattern puts
+it there; texture spreads it) with the periods (vertical × horizontal, in pixels) of the strongest
+four: a period of 2 or 4 px in a direction is the pixel grid's, whatever the share (a pattern whose
+phase drifts spreads over neighbouring frequencies). And the PSNR against the truth.
 
     python benchmarks/upscale_patterns.py MODEL.safetensors [...] [--data DIR]
 
@@ -21,14 +21,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from daguerre import hub
+from daguerre.data import to_chw
 from daguerre.image import read
 from daguerre.nets import build_network
+from daguerre.upscale.evaluate import center_crop, degrade
 from daguerre.upscale.upscaler import model_names
 
 SIDE = 256  # truth crops
@@ -45,17 +45,9 @@ def load(path: Path, fidelity: torch.nn.Module) -> torch.nn.Module:
 
 
 def crops(folder: Path) -> torch.Tensor:
-    """The central SIDE² of every colour photo of ``folder``, as an N×3×SIDE×SIDE batch."""
-    pieces = []
-    for path in sorted(folder.iterdir()):
-        pixels = np.asarray(read(path).pixels, np.float32)
-        height, width = pixels.shape[:2]
-        if pixels.shape[2] != 3 or min(height, width) < SIDE:
-            continue
-        top, left = (height - SIDE) // 2, (width - SIDE) // 2
-        piece = pixels[top : top + SIDE, left : left + SIDE]
-        pieces.append(torch.from_numpy(piece.copy()).permute(2, 0, 1))
-    return torch.stack(pieces)
+    """The central SIDE² of every photo of ``folder`` at least that large, as RGB N×3×SIDE×SIDE."""
+    pieces = [center_crop(read(path).pixels, SIDE, 4) for path in sorted(folder.iterdir())]
+    return torch.stack([to_chw(p) for p in pieces if p.shape[:2] == (SIDE, SIDE)])
 
 
 def pattern(change: torch.Tensor) -> tuple[float, list[str]]:
@@ -83,7 +75,7 @@ def main() -> None:
     torch.set_num_threads(2)
     fidelity = hub.load(model_names(4)[0])[0]
     truth = crops(args.data)
-    small = F.interpolate(truth, scale_factor=0.25, mode="bicubic", antialias=True).clamp(0, 1)
+    small = torch.stack([to_chw(degrade(t.permute(1, 2, 0).numpy(), 4, "clean")) for t in truth])
     with torch.no_grad():
         plain = fidelity(small)
     print(f"{len(truth)} crops of {SIDE}² from {args.data}; change against {model_names(4)[0]}")
