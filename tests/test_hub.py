@@ -7,6 +7,9 @@ import io
 import json
 import os
 import pickle
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -301,3 +304,26 @@ def test_card_dict_round_trip():
             ModelCard.from_dict({"name": "m", "task": "t", "parameters": wrong})
     with pytest.raises(ValueError, match="'parameters' must be >= 0"):
         ModelCard.from_dict({"name": "m", "task": "t", "parameters": -1})
+
+
+def test_average_models_script_mixes_two_runs_and_nests_the_second_card(tmp_path):
+    first = tiny_unet(norm="none")
+    second = _randomized(UNet(3, 3, base_channels=4, depth=2, norm="none", max_channels=8), 5)
+    a = export(first, "tiny", CARD, directory=tmp_path / "a")
+    b = export(second, "tiny", CARD, directory=tmp_path / "b")
+    script = Path(__file__).resolve().parents[1] / "scripts" / "average_models.py"
+    command = [sys.executable, str(script), str(a), str(b), "--mix", "0.25"]
+    subprocess.run([*command, "--output", str(tmp_path / "mean")], check=True)
+
+    mean, _ = load("tiny", directory=tmp_path / "mean")
+    for key, value in mean.state_dict().items():
+        expected = 0.25 * first.state_dict()[key] + 0.75 * second.state_dict()[key]
+        assert torch.allclose(value.float(), expected, atol=2e-3), key
+    card = read_card(tmp_path / "mean" / "tiny.json")
+    assert card.training["recipe"] == "average" and card.training["mix"] == 0.25
+    assert card.training["init"] == read_card(tmp_path / "b" / "tiny.json").as_origin()
+    assert card.metrics == {}  # the second run's scores are not the average's
+    bad = subprocess.run(
+        [*command[:-1], "1.5", "--output", str(tmp_path / "x")], capture_output=True, check=False
+    )
+    assert bad.returncode != 0 and not (tmp_path / "x").exists()

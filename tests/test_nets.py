@@ -20,7 +20,13 @@ from daguerre.nets import (
     UNetDiscriminator,
     build_network,
 )
-from daguerre.nets.blocks import ResizeConv, crop_padding, make_norm, pad_to_multiple
+from daguerre.nets.blocks import (
+    MirrorAveraged,
+    ResizeConv,
+    crop_padding,
+    make_norm,
+    pad_to_multiple,
+)
 from daguerre.nets.spec import records_spec
 
 SIZES = [(1, 1), (16, 16), (17, 33), (5, 7), (100, 3)]
@@ -405,3 +411,16 @@ def test_resize_conv_doubles_size_without_checkerboard() -> None:
     y = block(torch.ones(1, 1, 5, 6))
     assert y.shape == (1, 1, 10, 12)
     assert torch.allclose(y, torch.ones_like(y))  # a constant stays constant: no checkerboard
+
+
+def test_mirror_averaged_is_mirror_equivariant_and_the_mean_of_both_views() -> None:
+    torch.manual_seed(0)
+    net = nn.Conv2d(3, 1, 3, padding=1)  # a random kernel: not symmetric, so views differ
+    x = torch.rand(1, 3, 8, 11)
+    averaged = MirrorAveraged(net)
+    with torch.no_grad():
+        y = averaged(x)
+        expected = (net(x) + net(x.flip(-1)).flip(-1)) / 2
+        assert not torch.allclose(net(x), net(x.flip(-1)).flip(-1), atol=1e-3)
+        assert torch.allclose(y, expected)
+        assert torch.allclose(averaged(x.flip(-1)).flip(-1), y, atol=1e-6)

@@ -63,6 +63,11 @@ class ModelCard:
         """A JSON-ready deep copy."""
         return asdict(self)
 
+    def as_origin(self) -> dict[str, Any]:
+        """Name, checksum and training record: how a model made from this one (a fine-tune,
+        an average) records where it started, as its card's ``training["init"]``."""
+        return {"model": self.name, "sha256": self.sha256, "training": _copy(self.training)}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelCard:
         """Validate and build a card; raises ``ValueError`` on unknown, missing or mistyped keys."""

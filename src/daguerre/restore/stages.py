@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from daguerre.faces.stage import faces_stage
+from daguerre.nets.blocks import MirrorAveraged
 from daguerre.nets.tone import TonedUNet, ToneNet, thumbnail
 from daguerre.restore.classical import inpaint_telea
 from daguerre.restore.context import (
@@ -55,7 +56,9 @@ def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
             mask = mask.max(axis=-1)
         ctx.mask = np.clip(mask, 0.0, 1.0)
     else:
-        mask = _run(ctx, DAMAGE_MODEL, "detect", image)[..., 0]
+        # averaged with its mirror image: a false alarm on a scene line seldom fires both ways
+        detector = MirrorAveraged(ctx.model(DAMAGE_MODEL))
+        mask = _run(ctx, detector, "detect", image)[..., 0]
         # the logistic function, in place: a large scan has no room for temporary copies
         np.negative(mask, out=mask)
         np.exp(mask, out=mask)

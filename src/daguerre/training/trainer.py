@@ -470,13 +470,7 @@ class Trainer:
                 x for x in self.init_card.training.get("licences", []) if x not in licences
             ]
             description = description or self.init_card.description
-            started = {
-                "init": {
-                    "model": self.init_card.name,
-                    "sha256": self.init_card.sha256,
-                    "training": self.init_card.training,
-                }
-            }
+            started = {"init": self.init_card.as_origin()}
         return {
             "task": self.recipe.task,
             "metrics": dict(self.scores or {}),
