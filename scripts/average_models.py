@@ -2,8 +2,8 @@
 
 Two fine-tunes of the same network, one started from the other, often sit in one basin of the
 loss: the mean of their weights is a working network between the two, trading what each run
-was trained for (the bundled ``restore-damage`` is the mean of a run tuned for recall and its
-fine-tune against false alarms; docs/restoration.md gives the figures). The card is the second
+was trained for (the bundled ``restore-damage`` is the mean of a run that finds more damage and
+its fine-tune against false alarms; docs/restoration.md gives the figures). The card is the second
 model's, with the averaging's command in ``training`` and the second run's record under ``init``.
 
     python scripts/average_models.py FIRST.safetensors SECOND.safetensors --mix 0.5 --output DIR
