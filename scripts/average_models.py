@@ -26,11 +26,11 @@ def average(first: torch.nn.Module, second: torch.nn.Module, mix: float) -> torc
     """``first`` with its floating weights set to ``mix`` · first + (1 − mix) · second."""
     if not 0.0 <= mix <= 1.0:
         raise ValueError(f"mix must lie in [0, 1], got {mix}")
-    theirs = second.state_dict()
-    if theirs.keys() != first.state_dict().keys():
+    ours, theirs = first.state_dict(), second.state_dict()
+    if {k: v.shape for k, v in ours.items()} != {k: v.shape for k, v in theirs.items()}:
         raise ValueError("the two models have different architectures")
     with torch.no_grad():
-        for key, value in first.state_dict().items():
+        for key, value in ours.items():
             if value.is_floating_point():
                 value.copy_(mix * value.float() + (1.0 - mix) * theirs[key].float())
     return first
