@@ -153,6 +153,15 @@ def test_bundled_models_load_and_record_their_parameter_count(name):
     assert module.spec == card.architecture == build_network(card.architecture).spec
 
 
+def test_the_same_weights_export_to_the_same_bytes(tmp_path):
+    module = tiny_unet()
+    payloads = {
+        export(module, "tiny", CARD, directory=tmp_path / str(attempt)).read_bytes()
+        for attempt in range(8)
+    }
+    assert len(payloads) == 1  # so a re-export, or a rerun of a recipe, has the same checksum
+
+
 def test_export_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch):
     export(tiny_unet(), "tiny", CARD, directory=tmp_path)
     export(tiny_unet(), "tiny", CARD, directory=tmp_path)  # overwriting works

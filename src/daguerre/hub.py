@@ -176,7 +176,9 @@ def export(
     mismatch = _state_mismatch(build_network(architecture).state_dict(), tensors)
     if mismatch:
         raise ValueError(f"the architecture {architecture} does not fit the module: {mismatch}")
-    payload = safetensors.torch.save(tensors, metadata={"format": "pt", "name": name})
+    # one metadata key only: safetensors writes several in no fixed order, and the same
+    # weights must give the same bytes, hence the same checksum, at every export
+    payload = safetensors.torch.save(tensors, metadata={"format": "pt"})
     card = replace(
         card,
         architecture=dict(architecture),
