@@ -123,6 +123,21 @@ def test_bopbtl_keeps_black_and_white_rgb_neutral_and_draws_no_mask() -> None:
         assert not result.mask.any()
 
 
+def test_compressed_is_jpeg_alone_with_blocks_and_no_mask() -> None:
+    y, x = np.mgrid[0:96, 0:96] / 96
+    clean = np.stack([0.5 + 0.3 * np.sin(6 * x + k) * np.cos(5 * y) for k in range(3)], -1)
+    clean = clean.astype(np.float32)
+    for seed in range(4):
+        result = AgingPipeline("compressed")(clean, seed)
+        assert not result.mask.any()
+        change = np.abs(result.aged - clean)
+        assert 0 < change.mean() < 0.03
+        # JPEG's error is blockwise: it jumps at the 8-pixel block edges more than inside
+        rows = np.abs(np.diff(result.aged - clean, axis=0)).mean(axis=(1, 2))
+        edges = rows[7::8].mean()
+        assert edges > 1.3 * rows.mean()
+
+
 def test_presets_are_ordered_by_severity() -> None:
     clean = _photo(96, 96)
     mean_psnr = {

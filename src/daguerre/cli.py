@@ -318,7 +318,10 @@ def age(
     inputs: Inputs,
     output: OutputDir,
     preset: Annotated[
-        str, typer.Option(help="Aging preset: light, moderate, heavy, bopbtl, enlarged or varied.")
+        str,
+        typer.Option(
+            help="Aging preset: light, moderate, heavy, bopbtl, compressed, enlarged or varied."
+        ),
     ] = "moderate",
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same result.")
@@ -740,8 +743,8 @@ def evaluate_restore(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="An aging preset (light, moderate [default], heavy, bopbtl, enlarged, "
-            "varied); with --damage heldout a level of the held-out renderer (heldout "
+            help="An aging preset (light, moderate [default], heavy, bopbtl, compressed, "
+            "enlarged, varied); with --damage heldout a level of the held-out renderer (heldout "
             "[default], mild, severe); none (clean photos); or all: none, every aging preset "
             "and the held-out renderer in one table (--damage is then not used)."
         ),

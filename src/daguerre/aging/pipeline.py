@@ -333,6 +333,17 @@ PRESETS: dict[str, Preset] = {
             ),
         ),
     ),
+    # A photo saved as JPEG, now and then saved twice: the blocks and ringing of most scans and
+    # web copies, with no other damage, which a restorer must take out, not sharpen.
+    "compressed": Preset(
+        "compressed",
+        stages=(
+            _stage(
+                Step("jpeg", 1.0, {"quality": (30, 95)}),
+                Step("jpeg", 0.2, {"quality": (50, 95)}),
+            ),
+        ),
+    ),
     # A small copy enlarged: a web image, a thumbnail scan, a face cut from a group photo. Its
     # noise and JPEG blocks are as large as its pixels, which a restorer must not sharpen.
     "enlarged": Preset(
