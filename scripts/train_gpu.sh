@@ -67,10 +67,11 @@ train() {
     --set model.hard_negatives=0.01 --set model.hard_from=clean --set model.weights.hard=0.5 \
     --set train.steps=6000 --set data.batch_size=32
   run restore-tone configs/restore-tone.yaml 1.5 --set train.init=restore-enhance \
-    --set 'data.preset=[none, light, moderate, heavy, bopbtl, enlarged]' --set train.steps=4000
+    --set 'data.preset=[none, light, moderate, heavy, bopbtl, enlarged, compressed]' \
+    --set train.steps=4000
   run restore-enhance configs/restore-enhance.yaml 3.5 \
     --set train.init="$OUT/weights/restore-enhance.safetensors" --set 'train.freeze=[tone]' \
-    --set 'data.preset=[none, light, moderate, heavy, bopbtl, bopbtl, enlarged, enlarged]' \
+    --set 'data.preset=[none, light, moderate, heavy, bopbtl, bopbtl, enlarged, enlarged, compressed]' \
     --set model.weights.tone=0 \
     --set model.weights.psnr=0.05 --set model.weights.ssim=0.2 --set train.steps=8000
 }
