@@ -13,7 +13,7 @@ pipeline runs it (averaged with its mirror image) on the centre crops of ``--cou
 - the photos left clean (every 12th from the 8th, up to ``--count`` × 2.5 of them): the share of
   pixels flagged at the pipeline's fill threshold (0.9), on average and on the worst photo.
 
-About 90 s a detector for 16 photos on 2 cores.
+About 25 s a detector for 16 photos on 2 cores.
 
     python benchmarks/detector_kinds.py [--weights runs/NAME/export/restore-damage.safetensors]
 """
