@@ -529,3 +529,22 @@ def test_damage_recipe_adds_the_hard_negative_term_only_when_asked() -> None:
     assert 0 < clean["hard"].item() != mined["hard"].item()
     with pytest.raises(ConfigError, match=r"hard_from"):
         RECIPES["damage"](resolve_config({"recipe": "damage", "model": {"hard_from": "some"}}))
+
+
+class _FiresOnSmall(torch.nn.Module):
+    """Logit 5 on pictures under 20 px wide, -5 on others."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.full_like(x[:, :1], 5.0 if x.shape[-1] < 20 else -5.0)
+
+
+def test_damage_recipe_takes_the_highest_logit_over_the_sizes_it_is_given() -> None:
+    def logits(sizes: list[float]) -> torch.Tensor:
+        config = resolve_config({"recipe": "damage", "model": {"sizes": sizes}})
+        return RECIPES["damage"](config).logits(_FiresOnSmall(), torch.rand(2, 3, 32, 32))
+
+    assert logits([1.0]).shape == (2, 1, 32, 32) and (logits([1.0]) == -5).all()
+    assert (logits([1.0, 0.5]) == 5).all()  # found at half size, brought back to full size
+    for sizes in ([0.5], [1.0, 1.5], []):
+        with pytest.raises(ConfigError, match=r"model\.sizes"):
+            RECIPES["damage"](resolve_config({"recipe": "damage", "model": {"sizes": sizes}}))

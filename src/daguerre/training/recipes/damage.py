@@ -13,7 +13,10 @@ mining): window grids, wires and bright rims are a sliver of a photo's pixels, s
 hardly sees the false alarms they cause. ``model.hard_from: clean`` mines them only in crops
 with no damage at all: there every alarm is false, while in a damaged crop the undamaged
 pixels nearest the damage look like it. It runs at full resolution (no downsampling before the
-network), so one-pixel scratches survive.
+network), so one-pixel scratches survive. With ``model.sizes`` (say ``[1.0, 0.5]``, as
+``daguerre restore`` runs it) the network also sees each crop shrunk to those sizes, and the loss
+is taken on the highest of the logits brought back to full size: each size is trained for what it
+finds best, and alarms are mined at every size.
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ class DamageDetection(Recipe):
             "hard_negatives": 0.0,  # with weights.hard: the share of undamaged pixels mined
             "hard_from": "all",  # or clean: only crops without damage (see HARD_SOURCES)
             "weights": {"bce": 1.0, "dice": 1.0, "hard": 0.0},
+            "sizes": [1.0],  # the crop's sizes the detector sees; the highest logit counts
         },
     }
 
@@ -90,6 +94,11 @@ class DamageDetection(Recipe):
             raise ConfigError(
                 f"model.hard_from must be one of {HARD_SOURCES}, not {self.hard_from!r}"
             )
+        self.sizes = [float(size) for size in self.model["sizes"]]
+        if not self.sizes or self.sizes[0] != 1.0 or not all(0 < s <= 1 for s in self.sizes):
+            raise ConfigError(
+                f"model.sizes must start with 1.0 and lie in (0, 1], got {self.model['sizes']}"
+            )
 
     def build_nets(self) -> dict[str, nn.Module]:
         return {"g": self.network("generator", in_channels=self.channels, out_channels=1)}
@@ -105,8 +114,17 @@ class DamageDetection(Recipe):
             shown &= change > self.min_contrast
         return shown.float()
 
+    def logits(self, generator: nn.Module, image: torch.Tensor) -> torch.Tensor:
+        """The highest of ``generator``'s logits over the ``sizes`` of ``image``, at full size."""
+        logits = generator(image).float()
+        for size in self.sizes[1:]:
+            small = F.interpolate(image, scale_factor=size, mode="area")
+            found = F.interpolate(generator(small).float(), size=image.shape[-2:], mode="bilinear")
+            logits = torch.maximum(logits, found)
+        return logits
+
     def train_step(self, batch: Batch, optimize: Optimize) -> dict[str, torch.Tensor]:
-        logits = self.nets["g"](batch["input"]).float()
+        logits = self.logits(self.nets["g"], batch["input"])
         target = self.target(batch)
         per_pixel = F.binary_cross_entropy_with_logits(
             logits, target, pos_weight=self.pos_weight.to(logits.device), reduction="none"
@@ -126,7 +144,7 @@ class DamageDetection(Recipe):
         return terms
 
     def evaluate(self, generator: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
-        probability = torch.sigmoid(generator(batch["input"]).float())
+        probability = torch.sigmoid(self.logits(generator, batch["input"]))
         shown = self.channels
         return {
             "input": batch["input"],
