@@ -20,6 +20,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from daguerre import __version__, batch, runner
+from daguerre.aging import PRESETS as AGING_PRESETS
 from daguerre.image import Image, ImageError
 
 if TYPE_CHECKING:
@@ -320,7 +321,7 @@ def age(
     preset: Annotated[
         str,
         typer.Option(
-            help="Aging preset: light, moderate, heavy, bopbtl, compressed, enlarged or varied."
+            help=f"Aging preset: {', '.join(name for name in AGING_PRESETS if name != 'none')}."
         ),
     ] = "moderate",
     seed: Annotated[
@@ -633,7 +634,7 @@ def restore(
     cluster: Annotated[
         str | None,
         typer.Option(
-            help="Run on a Ray cluster (pip install daguerre[cluster]): auto (the cluster this "
+            help="Run on a Ray cluster (pip install 'daguerre\\[cluster]'): auto (the cluster this "
             "machine belongs to), local (a Ray started here) or ray://HOST:PORT. -o must be a "
             "folder every machine shares; --workers is not used.",
         ),
@@ -743,10 +744,11 @@ def evaluate_restore(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="An aging preset (light, moderate [default], heavy, bopbtl, compressed, "
-            "enlarged, varied); with --damage heldout a level of the held-out renderer (heldout "
-            "[default], mild, severe); none (clean photos); or all: none, every aging preset "
-            "and the held-out renderer in one table (--damage is then not used)."
+            help="An aging preset ("
+            + ", ".join(name for name in AGING_PRESETS if name != "none")
+            + "; moderate by default); with --damage heldout a level of the held-out renderer "
+            "(heldout by default, mild, severe); none (clean photos); or all: none, every aging "
+            "preset and the held-out renderer in one table (--damage is then not used)."
         ),
     ] = None,
     damage: Annotated[
