@@ -67,7 +67,7 @@ def detect_damage(image: np.ndarray, ctx: Context) -> np.ndarray:
                 image, None, fx=COARSE_SCALE, fy=COARSE_SCALE, interpolation=cv2.INTER_AREA
             )
             coarse = _probability(ctx, detector, small, "detect (half size)")
-            # damage found at either size: wide damage (spots, folds, flakes) is surer at half
+            # damage found at either size: wide damage (spots, folds, flakes) is surer at half size
             np.maximum(mask, cv2.resize(coarse, (width, height)), out=mask)
         ctx.mask = mask
     return image
