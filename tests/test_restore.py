@@ -772,51 +772,32 @@ def test_thin_damage_is_filled_classically_and_wide_holes_by_the_network(weights
     )
 
 
-class _SizeDetector(torch.nn.Module):
-    """Sure of damage everywhere on pictures wider than ``wide`` px, sure of none on others."""
+class _WidthDetector(torch.nn.Module):
+    """Sure of damage everywhere on pictures whose width is in ``widths``, of none on others."""
 
-    def __init__(self, wide: int) -> None:
+    def __init__(self, widths: range) -> None:
         super().__init__()
-        self.wide = wide
+        self.widths = widths
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        sign = 1.0 if x.shape[-1] > self.wide else -1.0
+        sign = 1.0 if x.shape[-1] in self.widths else -1.0
         return torch.full_like(x[:, :1], 20.0 * sign)
 
 
 @pytest.mark.parametrize(
-    ("wide", "found"),
-    [(100, 1.0), (200, 0.0)],  # found at full size only; found at neither size
+    ("photo_side", "widths", "found"),
+    [
+        (160, range(100, 1000), 1.0),  # found in the photo only (its half is 80 px wide)
+        (160, range(1, 100), 1.0),  # found in the photo at half size only
+        (160, range(200, 1000), 0.0),  # found at neither size
+        (48, range(1, 40), 0.0),  # a photo under 64 px a side is not shrunk (its half: 24 px)
+    ],
 )
-def test_damage_found_at_full_size_is_kept(wide: int, found: float) -> None:
+def test_damage_is_found_at_either_size_of_the_photo(
+    photo_side: int, widths: range, found: float
+) -> None:
     mask = RestorePipeline(
-        models={"restore-damage": _SizeDetector(wide)}, inpaint=False, enhance=False
-    )(smooth_photo(128, 160)).mask
+        models={"restore-damage": _WidthDetector(widths)}, inpaint=False, enhance=False
+    )(smooth_photo(photo_side * 4 // 5, photo_side)).mask
     assert mask is not None
     np.testing.assert_allclose(mask, found, atol=1e-4)
-
-
-class _ShrunkDetector(torch.nn.Module):
-    """Sure of damage on pictures narrower than ``narrow`` px, sure of none on others."""
-
-    def __init__(self, narrow: int) -> None:
-        super().__init__()
-        self.narrow = narrow
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        sign = 1.0 if x.shape[-1] < self.narrow else -1.0
-        return torch.full_like(x[:, :1], 20.0 * sign)
-
-
-def test_damage_found_at_half_size_is_kept_but_tiny_photos_are_seen_once() -> None:
-    def mask(photo: np.ndarray, narrow: int) -> np.ndarray:
-        result = RestorePipeline(
-            models={"restore-damage": _ShrunkDetector(narrow)}, inpaint=False, enhance=False
-        )(photo).mask
-        assert result is not None
-        return result
-
-    # only the photo at half size (80 px wide) looks damaged
-    np.testing.assert_allclose(mask(smooth_photo(128, 160), narrow=100), 1.0, atol=1e-4)
-    # a photo under 64 px a side is not shrunk: its half (24 px wide) would look damaged
-    np.testing.assert_allclose(mask(smooth_photo(40, 48), narrow=40), 0.0, atol=1e-4)
